@@ -1,0 +1,58 @@
+# The README's commands: `make run` sets everything up and serves; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STARTER_DATA ?= ../shared/data/lastfm-2k
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# Debian packages the test suite needs (installed with apt when missing).
+TEST_SYSTEM_PACKAGES :=
+
+export STARTER_DATA
+
+.PHONY: run setup serve test test-deps system-deps bench lint clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: setup serve
+
+setup: $(VENV)/.installed
+	$(BIN)/musicrec setup --data "$(STARTER_DATA)"
+
+serve: $(VENV)/.installed
+	$(BIN)/musicrec serve --host $(HOST) --port $(PORT)
+
+system-deps:
+	@missing=""; for p in $(TEST_SYSTEM_PACKAGES); do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+test-deps: $(VENV)/.test-installed system-deps
+
+test: test-deps
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,23 @@
+"""musicrec: rate artists, get recommendations from an ALS model."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from musicrec.config import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the web app from ``settings`` (read from the environment when not given)."""
+    from musicrec.web import init_app
+
+    settings = settings or Settings.from_env()
+    app = Flask(
+        __name__,
+        instance_path=str(settings.instance_dir),
+        template_folder="web/templates",
+        static_folder="web/static",
+    )
+    app.config.update(SECRET_KEY=settings.secret_key, MUSICREC_SETTINGS=settings)
+    init_app(app, settings)
+    return app

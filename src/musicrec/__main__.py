@@ -1,0 +1,3 @@
+from musicrec.cli import main
+
+main()

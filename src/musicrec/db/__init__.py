@@ -1,0 +1,1 @@
+"""Typed models and query functions; every function takes its session explicitly."""

@@ -1,0 +1,139 @@
+"""The schema: users, artists, ratings, recommendations and the record of data imports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from musicrec.db.types import UTCDateTime, utcnow
+
+RATING_MIN, RATING_MAX = 1, 10
+RATING_SOURCES = ("manual", "spotify", "lastfm")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class User(Base):
+    """An account. Starter users imported from Last.fm have no password and cannot log in."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    # Case-folded copies make uniqueness case-insensitive on both databases.
+    username_key: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_key: Mapped[str | None] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    lastfm_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ratings: Mapped[list[Rating]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def can_log_in(self) -> bool:
+        return self.password_hash is not None
+
+
+class Artist(Base):
+    """A catalogue entry; ``name_key`` is the name folded for case, accents and width.
+
+    Not unique: distinct artists can share a name (two called 'Red' in the Last.fm data).
+    """
+
+    __tablename__ = "artists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(512))
+    name_key: Mapped[str] = mapped_column(String(512), index=True)
+    lastfm_url: Mapped[str | None] = mapped_column(String(1024))
+    lastfm_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    spotify_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Rating(Base):
+    """A user's 1..10 rating of an artist; at most one per user and artist."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (
+        UniqueConstraint("user_id", "artist_id"),
+        CheckConstraint(f"rating BETWEEN {RATING_MIN} AND {RATING_MAX}", name="rating_range"),
+        CheckConstraint(
+            "source IN (" + ", ".join(f"'{s}'" for s in RATING_SOURCES) + ")", name="source_known"
+        ),
+        CheckConstraint("listens IS NULL OR listens >= 0", name="listens_not_negative"),
+        Index("ix_ratings_artist_id", "artist_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"))
+    rating: Mapped[int] = mapped_column(SmallInteger)
+    source: Mapped[str] = mapped_column(String(16), default="manual")
+    # The listen count a rating was derived from, when it came from listening history.
+    listens: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="ratings")
+    artist: Mapped[Artist] = relationship()
+
+
+class Recommendation(Base):
+    """An artist recommended to a user; unique per user and artist, so none is ever repeated."""
+
+    __tablename__ = "recommendations"
+    __table_args__ = (
+        UniqueConstraint("user_id", "artist_id"),
+        Index("ix_recommendations_user_id_created_at", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column(Float)
+    model_version: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    artist: Mapped[Artist] = relationship()
+
+
+class DataImport(Base):
+    """One completed import of a dataset, so a repeated set-up can see it is already done."""
+
+    __tablename__ = "data_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    location: Mapped[str] = mapped_column(Text)
+    users: Mapped[int] = mapped_column(Integer)
+    artists: Mapped[int] = mapped_column(Integer)
+    ratings: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

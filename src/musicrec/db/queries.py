@@ -1,0 +1,25 @@
+"""Read-only queries the services and pages share; each takes its session explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from musicrec.db.models import Artist, Rating, User
+
+
+@dataclass(frozen=True)
+class CatalogueCounts:
+    users: int
+    artists: int
+    ratings: int
+
+
+def catalogue_counts(session: Session) -> CatalogueCounts:
+    return CatalogueCounts(
+        users=session.execute(select(func.count()).select_from(User)).scalar_one(),
+        artists=session.execute(select(func.count()).select_from(Artist)).scalar_one(),
+        ratings=session.execute(select(func.count()).select_from(Rating)).scalar_one(),
+    )

@@ -1,0 +1,1 @@
+"""Use cases that join the database, the engine and the integrations."""

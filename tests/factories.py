@@ -1,0 +1,77 @@
+"""Small datasets written in each published shape, for tests that need exact answers."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+ARTISTS: list[tuple[int, str]] = [
+    (1, "Dan Balan"),
+    (2, "Dan Bălan"),
+    (3, "Red"),
+    (4, "ＲＥＤ"),
+    (5, 'Sigur Rós, "live"'),
+]
+# user 7 repeats artist 1 on two rows: one history of 90 + 63 listens.
+LISTENS: list[tuple[int, int, int]] = [
+    (7, 1, 90),
+    (7, 2, 10),
+    (7, 1, 63),
+    (7, 5, 400),
+    (8, 3, 5),
+    (8, 4, 5),
+    (9, 5, 1),
+]
+
+
+def write_csv_pair(
+    folder: Path,
+    artists: Sequence[tuple[object, ...]] = ARTISTS,
+    listens: Sequence[tuple[object, ...]] = LISTENS,
+    artist_header: str = "artist_id,artist_name",
+    listens_header: str = "user_id,artist_id,scrobbles",
+) -> Path:
+    """The shared data's shape: comma-separated, quoted where needed."""
+    import csv
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "artists.csv", "w", newline="", encoding="utf-8") as handle:
+        handle.write(artist_header + "\n")
+        csv.writer(handle).writerows(artists)
+    with open(folder / "user_artist_scrobbles.csv", "w", newline="", encoding="utf-8") as handle:
+        handle.write(listens_header + "\n")
+        csv.writer(handle).writerows(listens)
+    return folder
+
+
+def hetrec_files(
+    artists: Sequence[tuple[int, str]] = ARTISTS,
+    listens: Sequence[tuple[int, int, int]] = LISTENS,
+) -> dict[str, str]:
+    """The GroupLens release's shape: tab-separated, artists with Last.fm and picture URLs."""
+    artist_lines = ["id\tname\turl\tpictureURL"] + [
+        f"{artist}\t{name}\thttp://www.last.fm/music/{name.replace(' ', '+')}\t"
+        f"http://userserve-ak.last.fm/serve/252/{artist}.jpg"
+        for artist, name in artists
+    ]
+    listen_lines = ["userID\tartistID\tweight"] + [f"{u}\t{a}\t{w}" for u, a, w in listens]
+    return {
+        "artists.dat": "\n".join(artist_lines) + "\n",
+        "user_artists.dat": "\n".join(listen_lines) + "\n",
+        "tags.dat": "tagID\ttagValue\n1\tmetal\n",
+    }
+
+
+def write_hetrec_folder(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in hetrec_files().items():
+        (folder / name).write_text(content, encoding="utf-8")
+    return folder
+
+
+def write_hetrec_zip(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in hetrec_files().items():
+            archive.writestr(name, content)
+    return path
