@@ -6,7 +6,7 @@ STARTER_DATA ?= ../shared/data/lastfm-2k
 HOST ?= 127.0.0.1
 PORT ?= 5000
 # Debian packages the test suite needs (installed with apt when missing).
-TEST_SYSTEM_PACKAGES :=
+TEST_SYSTEM_PACKAGES := chromium chromium-driver
 
 export STARTER_DATA
 

@@ -12,6 +12,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from musicrec.web import init_app
 
     settings = settings or Settings.from_env()
+    settings.check()
     app = Flask(
         __name__,
         instance_path=str(settings.instance_dir),

@@ -88,7 +88,84 @@ def setup(context: click.Context, data_path: Path) -> None:
         raise click.ClickException(f"No starter data at {data_path}. {DATA_HELP}")
     context.invoke(init_db)
     context.invoke(import_lastfm, path=data_path, if_new=True)
-    click.echo("Skipping the first training: the recommender engine is not built yet.")
+    from musicrec.services.training import has_model
+
+    settings: Settings = context.obj
+    if has_model(settings.model_dir):
+        click.echo(f"A model is already published in {settings.model_dir}: not training again.")
+    else:
+        context.invoke(train)
+
+
+@main.command()
+@click.option("--kind", type=click.Choice(["implicit", "explicit"]), default="implicit",
+              show_default=True, help="ALS formulation.")
+@click.option("--factors", type=click.IntRange(min=1), help="Latent factors (rank).")
+@click.option("--iterations", type=click.IntRange(min=1), help="ALS sweeps.")
+@click.option("--regularization", type=click.FloatRange(min=0), help="L2 regularisation.")
+@click.option("--alpha", type=click.FloatRange(min=0), help="Confidence scale (implicit only).")
+@click.pass_obj
+def train(
+    settings: Settings,
+    kind: str,
+    factors: int | None,
+    iterations: int | None,
+    regularization: float | None,
+    alpha: float | None,
+) -> None:
+    """Train on every rating in the database and publish a new model version."""
+    from musicrec.services.training import train_and_publish
+
+    overrides = {"factors": factors, "iterations": iterations, "regularization": regularization}
+    if alpha is not None:
+        if kind != "implicit":
+            raise click.UsageError("--alpha applies to --kind implicit only.")
+        overrides["alpha"] = alpha
+    try:
+        report = train_and_publish(_database(settings), settings.model_dir, kind, **overrides)
+    except ValueError as error:
+        raise click.ClickException(f"{error} The current model stays in place.") from None
+    click.echo(
+        f"Published model {report.version} ({report.kind} ALS, {report.params['factors']} "
+        f"factors) from {report.ratings} ratings of {report.users} users and {report.artists} "
+        f"artists in {report.seconds:.1f} s."
+    )
+
+
+@main.command()
+@click.pass_obj
+def models(settings: Settings) -> None:
+    """List the published model versions, newest (the one served) first."""
+    from musicrec.engine.artifacts import ModelStore
+
+    store = ModelStore(settings.model_dir)
+    names = store.versions()
+    if not names:
+        click.echo(f"No model published in {settings.model_dir} yet: run `musicrec train`.")
+        return
+    for position, name in enumerate(names):
+        meta = store.load(name).meta
+        marker = "*" if position == 0 else " "
+        click.echo(
+            f"{marker} {name}  {meta['kind']:<8} factors={meta['params'].get('factors')}  "
+            f"users={meta.get('n_users')} artists={meta.get('n_items')}  {meta['created_at']}"
+        )
+
+
+@main.command()
+@click.option("--dataset", "dataset", type=click.Path(path_type=Path), required=True,
+              help="The CSV pair or the hetrec zip/folder.")
+@click.option("--seed", default=42, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def evaluate(dataset: Path, seed: int, as_json: bool) -> None:
+    """Offline evaluation of the models on a dataset (the database is not touched)."""
+    import json
+
+    from musicrec.engine.evaluate import evaluate_dataset, format_report
+
+    data = _load_dataset(dataset)
+    result = evaluate_dataset(data, seed, dataset_name=str(dataset))  # type: ignore[arg-type]
+    click.echo(json.dumps(result, indent=2) if as_json else format_report(result))
 
 
 @main.command()

@@ -7,6 +7,10 @@
 | MUSICREC_SECRET_KEY    | generated once, kept in <instance>/secret_key (0600) |
 | MUSICREC_MODEL_DIR     | <instance>/models                                    |
 | MUSICREC_ENV           | development (or production)                          |
+| MUSICREC_RATE_LIMITS   | 10/minute (failed logins, sign-ups); "off" disables  |
+| MUSICREC_RATE_LIMIT_STORAGE | memory:// (e.g. redis://127.0.0.1:6379 to share) |
+| MUSICREC_SESSION_IDLE_MINUTES | 60                                            |
+| MUSICREC_SESSION_MAX_HOURS    | 24                                            |
 """
 
 from __future__ import annotations
@@ -14,9 +18,15 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 SECRET_KEY_BYTES = 32
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigurationError(RuntimeError):
+    """The environment describes a set-up the app must refuse to run with."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,10 @@ class Settings:
     secret_key: str
     model_dir: Path
     env: str = "development"
+    rate_limits: str = "10/minute"
+    rate_limit_storage: str = "memory://"
+    session_idle: timedelta = timedelta(minutes=60)
+    session_max: timedelta = timedelta(hours=24)
 
     @property
     def is_production(self) -> bool:
@@ -41,13 +55,36 @@ class Settings:
             instance_dir / "musicrec.sqlite3"
         )
         model_dir = Path(env.get("MUSICREC_MODEL_DIR") or instance_dir / "models").resolve()
-        secret_key = env.get("MUSICREC_SECRET_KEY") or stored_secret_key(instance_dir)
+        mode = env.get("MUSICREC_ENV", "development")
+        secret_key = env.get("MUSICREC_SECRET_KEY", "")
+        if mode == "production":
+            check_production_secret(secret_key)
+        else:
+            secret_key = secret_key or stored_secret_key(instance_dir)
         return cls(
             instance_dir=instance_dir,
             database_url=database_url,
             secret_key=secret_key,
             model_dir=model_dir,
-            env=env.get("MUSICREC_ENV", "development"),
+            env=mode,
+            rate_limits=env.get("MUSICREC_RATE_LIMITS", "10/minute"),
+            rate_limit_storage=env.get("MUSICREC_RATE_LIMIT_STORAGE", "memory://"),
+            session_idle=timedelta(minutes=float(env.get("MUSICREC_SESSION_IDLE_MINUTES", 60))),
+            session_max=timedelta(hours=float(env.get("MUSICREC_SESSION_MAX_HOURS", 24))),
+        )
+
+    def check(self) -> None:
+        """Refuse settings that are unsafe for the mode we run in (ASVS 13.x)."""
+        if self.is_production:
+            check_production_secret(self.secret_key)
+
+
+def check_production_secret(secret_key: str) -> None:
+    if len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigurationError(
+            f"MUSICREC_SECRET_KEY must be set to at least {MIN_SECRET_KEY_LENGTH} random "
+            "characters in production (e.g. python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))')."
         )
 
 

@@ -124,6 +124,24 @@ class Recommendation(Base):
     artist: Mapped[Artist] = relationship()
 
 
+class AuthSession(Base):
+    """A signed-in session, server-side, so a token can be refused after logout.
+
+    The token a client holds (cookie or Bearer) is a signed JWT naming this row's ``id``;
+    revoking the row, or deleting the user, makes every copy of that token worthless.
+    """
+
+    __tablename__ = "auth_sessions"
+    __table_args__ = (Index("ix_auth_sessions_user_id", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class DataImport(Base):
     """One completed import of a dataset, so a repeated set-up can see it is already done."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from musicrec.db.models import Artist, Rating, User
@@ -23,3 +23,13 @@ def catalogue_counts(session: Session) -> CatalogueCounts:
         artists=session.execute(select(func.count()).select_from(Artist)).scalar_one(),
         ratings=session.execute(select(func.count()).select_from(Rating)).scalar_one(),
     )
+
+
+def ping(session: Session) -> bool:
+    """Whether the database answers."""
+    try:
+        session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means "not answering"
+        session.rollback()
+        return False
+    return True

@@ -27,6 +27,50 @@ def minmax_5_10(user_index: np.ndarray, listens: np.ndarray) -> np.ndarray:
     return ratings.astype(np.int16)
 
 
+def rank_1_10(user_index: np.ndarray, listens: np.ndarray) -> np.ndarray:
+    """Per-user percentile rank of the listen count onto 1..10 (ties share their mean rank).
+
+    rating = ceil(10 * mean_rank / n_u), rank 1 = fewest listens: each user's artists spread
+    evenly over the whole scale, whatever the shape of their listening distribution.
+    """
+    user_index = np.asarray(user_index, dtype=np.int64)
+    listens = np.asarray(listens, dtype=np.float64)
+    if user_index.size == 0:
+        return np.empty(0, dtype=np.int16)
+    order = np.lexsort((listens, user_index))
+    counts = np.bincount(user_index)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    sorted_users, sorted_listens = user_index[order], listens[order]
+    position = np.arange(order.size) - starts[sorted_users]  # 0-based rank within the user
+    # Runs of equal (user, listens) get the mean of their first and last 1-based rank.
+    new_run = np.ones(order.size, dtype=bool)
+    new_run[1:] = (sorted_users[1:] != sorted_users[:-1]) | (sorted_listens[1:] != sorted_listens[:-1])
+    run = np.cumsum(new_run) - 1
+    first = position[new_run]
+    last = np.append(position[np.flatnonzero(new_run)[1:] - 1], position[-1])
+    mean_rank = (first[run] + last[run]) / 2 + 1
+    ratings = np.empty(order.size, dtype=np.int16)
+    ratings[order] = np.clip(np.ceil(10 * mean_rank / counts[sorted_users] - 1e-9), 1, 10)
+    return ratings
+
+
+def log_minmax_1_10(user_index: np.ndarray, listens: np.ndarray) -> np.ndarray:
+    """Per-user min-max of log1p(listens) onto 1..10, rounded; 10 when min equals max."""
+    user_index = np.asarray(user_index, dtype=np.int64)
+    logs = np.log1p(np.asarray(listens, dtype=np.float64))
+    n_users = int(user_index.max()) + 1 if user_index.size else 0
+    low = np.full(n_users, np.inf)
+    high = np.full(n_users, -np.inf)
+    np.minimum.at(low, user_index, logs)
+    np.maximum.at(high, user_index, logs)
+    span = (high - low)[user_index]
+    scaled = np.divide(logs - low[user_index], span, out=np.ones_like(logs), where=span > 0)
+    return np.rint(1 + 9 * scaled).astype(np.int16)
+
+
+MAPPINGS = {"minmax-5-10": minmax_5_10, "rank-1-10": rank_1_10, "log-minmax-1-10": log_minmax_1_10}
+
+
 def listens_to_ratings(user_index: np.ndarray, listens: np.ndarray) -> np.ndarray:
     """The mapping the import uses: ``user_index[i]`` is a dense user number for ``listens[i]``."""
     return minmax_5_10(user_index, listens)

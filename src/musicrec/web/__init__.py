@@ -1,18 +1,50 @@
-"""The Flask side: database session per request and one blueprint per area."""
+"""The Flask side: one blueprint per area, a database session per request, JSON API errors."""
 
 from __future__ import annotations
 
-from flask import Flask, g
+import logging
+
+from flask import Flask, Response, g, render_template
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException
 
 from musicrec.config import Settings
 from musicrec.db.session import make_engine, make_session_factory
+from musicrec.services.catalogue import Catalogue
+from musicrec.services.recommending import Recommender
+from musicrec.web.security import init_security
 
 
 def init_app(app: Flask, settings: Settings) -> None:
     engine = make_engine(settings.database_url)
-    session_factory = make_session_factory(engine)
+    sessions = make_session_factory(engine)
     app.extensions["musicrec.engine"] = engine
-    app.extensions["musicrec.sessions"] = session_factory
+    app.extensions["musicrec.sessions"] = sessions
+    app.extensions["musicrec.catalogue"] = Catalogue(sessions)
+    app.extensions["musicrec.recommender"] = Recommender(settings.model_dir)
+    logging.getLogger("musicrec").setLevel(logging.INFO)
+
+    init_security(app, settings)
+    _register_blueprints(app)
+    _register_request_hooks(app)
+    _register_error_handlers(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from musicrec.web.api import api, docs
+    from musicrec.web.auth import blueprint as auth
+    from musicrec.web.main import blueprint as main
+    from musicrec.web.ratings import blueprint as ratings
+    from musicrec.web.recommendations import blueprint as recommendations
+
+    for blueprint in (main, auth, ratings, recommendations, api, docs):
+        app.register_blueprint(blueprint)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    from musicrec.web.auth.guard import load_current_user
+
+    app.before_request(load_current_user)
 
     @app.teardown_appcontext
     def close_session(_error: BaseException | None) -> None:
@@ -20,6 +52,42 @@ def init_app(app: Flask, settings: Settings) -> None:
         if session is not None:
             session.close()
 
-    from musicrec.web.main import blueprint as main_blueprint
+    @app.context_processor
+    def page_globals() -> dict[str, object]:
+        from musicrec.services import ratings
+        from musicrec.web.auth.guard import current_user
+        from musicrec.web.db import db_session
 
-    app.register_blueprint(main_blueprint)
+        user = current_user()
+        rated = ratings.count(db_session(), user.id) if user else None
+        return {"current_user": user, "nav_rated_count": rated}
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from musicrec.web.api import (
+        handle_database_down,
+        handle_http_error,
+        handle_unexpected,
+        is_api_request,
+    )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response | tuple[Response | str, int]:
+        if is_api_request():
+            return handle_http_error(error)
+        status = error.code or 500
+        return render_template("error.html", status=status, error=error), status
+
+    @app.errorhandler(DBAPIError)
+    def database_down(error: DBAPIError) -> tuple[Response | str, int]:
+        if is_api_request():
+            return handle_database_down(error)
+        logging.getLogger("musicrec").error("database unavailable")
+        return render_template("error.html", status=503, error=None), 503
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> tuple[Response | str, int]:
+        if is_api_request():
+            return handle_unexpected(error)
+        logging.getLogger("musicrec").exception("unexpected error")
+        return render_template("error.html", status=500, error=None), 500

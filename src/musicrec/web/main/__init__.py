@@ -1,10 +1,13 @@
-"""The home page."""
+"""The home page: a welcome that knows the user and says what to do next."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 
-from musicrec.db.queries import catalogue_counts
+from musicrec.services import ratings
+from musicrec.services.catalogue import Catalogue
+from musicrec.services.recommending import ENOUGH_RATINGS
+from musicrec.web.auth.guard import current_user
 from musicrec.web.db import db_session
 
 blueprint = Blueprint("main", __name__)
@@ -12,4 +15,11 @@ blueprint = Blueprint("main", __name__)
 
 @blueprint.get("/")
 def home() -> str:
-    return render_template("main/home.html", counts=catalogue_counts(db_session()))
+    session = db_session()
+    user = current_user()
+    if user is None:
+        catalogue: Catalogue = current_app.extensions["musicrec.catalogue"]
+        return render_template("main/home.html", counts=catalogue.counts(session))
+    return render_template(
+        "main/home.html", rated_count=ratings.count(session, user.id), enough=ENOUGH_RATINGS
+    )

@@ -1,0 +1,87 @@
+"""Rating queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from musicrec.db.models import Rating
+from musicrec.db.types import utcnow
+
+
+@dataclass(frozen=True)
+class RatingArrays:
+    """Every rating as parallel arrays, what the engine trains on."""
+
+    user_ids: np.ndarray
+    artist_ids: np.ndarray
+    ratings: np.ndarray
+
+
+def user_ratings(session: Session, user_id: int) -> list[Rating]:
+    return list(
+        session.execute(
+            select(Rating)
+            .options(joinedload(Rating.artist))
+            .where(Rating.user_id == user_id)
+            .order_by(Rating.updated_at.desc(), Rating.id.desc())
+        ).scalars()
+    )
+
+
+def user_rating_pairs(session: Session, user_id: int) -> tuple[list[int], list[int]]:
+    rows = session.execute(
+        select(Rating.artist_id, Rating.rating).where(Rating.user_id == user_id)
+    ).all()
+    return [row[0] for row in rows], [row[1] for row in rows]
+
+
+def count_user_ratings(session: Session, user_id: int) -> int:
+    return session.execute(
+        select(func.count()).select_from(Rating).where(Rating.user_id == user_id)
+    ).scalar_one()
+
+
+def get_rating(session: Session, user_id: int, artist_id: int) -> Rating | None:
+    return session.execute(
+        select(Rating).where(Rating.user_id == user_id, Rating.artist_id == artist_id)
+    ).scalar_one_or_none()
+
+
+def set_rating(
+    session: Session, user_id: int, artist_id: int, value: int, source: str = "manual"
+) -> tuple[Rating, bool]:
+    """Create or change a rating; returns it and whether it was created."""
+    rating = get_rating(session, user_id, artist_id)
+    if rating is None:
+        rating = Rating(user_id=user_id, artist_id=artist_id, rating=value, source=source)
+        session.add(rating)
+        session.flush()
+        return rating, True
+    rating.rating = value
+    rating.source = source
+    rating.updated_at = utcnow()
+    session.flush()
+    return rating, False
+
+
+def delete_rating(session: Session, user_id: int, artist_id: int) -> bool:
+    result = session.execute(
+        delete(Rating).where(Rating.user_id == user_id, Rating.artist_id == artist_id)
+    )
+    return bool(result.rowcount)
+
+
+def all_ratings(session: Session) -> RatingArrays:
+    rows = session.execute(
+        select(Rating.user_id, Rating.artist_id, Rating.rating).order_by(
+            Rating.user_id, Rating.artist_id
+        )
+    ).all()
+    table = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+    return RatingArrays(
+        user_ids=table[:, 0].copy(), artist_ids=table[:, 1].copy(), ratings=table[:, 2].copy()
+    )

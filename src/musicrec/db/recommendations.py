@@ -1,0 +1,56 @@
+"""Stored recommendations: unique per user and artist, so none is ever shown as new twice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from musicrec.db.models import Recommendation
+from musicrec.db.types import utcnow
+
+
+@dataclass(frozen=True)
+class NewRecommendation:
+    artist_id: int
+    score: float
+
+
+def recommended_artist_ids(session: Session, user_id: int) -> set[int]:
+    rows = session.execute(
+        select(Recommendation.artist_id).where(Recommendation.user_id == user_id)
+    ).scalars()
+    return set(rows)
+
+
+def add_recommendations(
+    session: Session, user_id: int, items: Sequence[NewRecommendation], model_version: str
+) -> list[Recommendation]:
+    now = utcnow()
+    rows = [
+        Recommendation(
+            user_id=user_id,
+            artist_id=item.artist_id,
+            score=item.score,
+            model_version=model_version,
+            created_at=now,
+        )
+        for item in items
+    ]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def user_recommendations(session: Session, user_id: int) -> list[Recommendation]:
+    """Every recommendation made to the user, newest first."""
+    return list(
+        session.execute(
+            select(Recommendation)
+            .options(joinedload(Recommendation.artist))
+            .where(Recommendation.user_id == user_id)
+            .order_by(Recommendation.created_at.desc(), Recommendation.score.desc())
+        ).scalars()
+    )

@@ -1,0 +1,176 @@
+"""Offline evaluation of the whole pipeline: listens -> rating mapping -> training -> top-N.
+
+Protocols (all seeded):
+- ``holdout``: users with >= 5 artists have 20% of them hidden; models rank every artist the
+  user does not have in training; precision/recall/NDCG/MAP/hit rate/coverage at 10;
+- ``new-users``: 10% of users are removed from training; each is folded in from their 10
+  most-listened artists (rated by the mapping applied to their whole history) and scored on
+  the rest of their artists;
+- ``ratings``: RMSE and MAE of the explicit model and two baselines on an 80/20 random split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from musicrec.datasets import ListeningData
+from musicrec.engine import metrics
+from musicrec.engine.als import DEFAULT_KIND, make_params, train
+from musicrec.engine.baselines import DampedBias
+from musicrec.engine.knn import ItemKNNModel
+from musicrec.engine.mapping import listens_to_ratings
+from musicrec.engine.popularity import PopularityModel
+from musicrec.engine.ratings import RatingMatrix
+from musicrec.engine.split import dense_index, holdout_split, new_user_split, random_split
+
+K = 10
+MODEL_NAMES = {"implicit": "implicit-als", "explicit": "explicit-als"}
+Mapping = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def ranking_metrics(
+    recommended: np.ndarray, relevant: list[set[int]], catalogue_size: int, k: int = K
+) -> dict[str, float]:
+    """Mean per-user ranking metrics at k; ``recommended`` rows are artist ids (-1 = none)."""
+    lists = [[int(i) for i in row if i >= 0] for row in recommended]
+    per_user = {
+        f"ndcg@{k}": metrics.ndcg_at_k,
+        f"precision@{k}": metrics.precision_at_k,
+        f"recall@{k}": metrics.recall_at_k,
+        f"map@{k}": metrics.average_precision_at_k,
+        f"hit_rate@{k}": metrics.hit_rate_at_k,
+    }
+    out = {
+        name: float(np.mean([f(items, rel, k) for items, rel in zip(lists, relevant, strict=True)]))
+        for name, f in per_user.items()
+    }
+    out[f"coverage@{k}"] = metrics.coverage_at_k(lists, catalogue_size, k)
+    return {name: round(value, 4) for name, value in out.items()}
+
+
+def _relevant(user_ids: np.ndarray, item_ids: np.ndarray) -> tuple[np.ndarray, list[set[int]]]:
+    users, index = dense_index(user_ids)
+    groups: list[set[int]] = [set() for _ in users]
+    for u, i in zip(index.tolist(), item_ids.tolist(), strict=True):
+        groups[u].add(i)
+    return users, groups
+
+
+def _models(
+    ratings: RatingMatrix, params: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """The four compared models, default first, all trained on the same ratings."""
+    other = "explicit" if DEFAULT_KIND == "implicit" else "implicit"
+    return {
+        MODEL_NAMES[DEFAULT_KIND]: train(ratings, params[DEFAULT_KIND]),
+        MODEL_NAMES[other]: train(ratings, params[other]),
+        "most-popular": PopularityModel.fit(ratings),
+        "item-knn-bm25": ItemKNNModel(ratings),
+    }
+
+
+def holdout(
+    data: ListeningData, ratings: np.ndarray, seed: int, params: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, float]]:
+    test = holdout_split(data.user_ids, seed=seed)
+    train_ratings = RatingMatrix.from_arrays(
+        data.user_ids[~test], data.item_ids[~test], ratings[~test], catalogue=data.artist_ids
+    )
+    users, relevant = _relevant(data.user_ids[test], data.item_ids[test])
+    return {
+        name: ranking_metrics(model.recommend_batch(users, K), relevant, data.artist_ids.size)
+        for name, model in _models(train_ratings, params).items()
+    }
+
+
+def new_users(
+    data: ListeningData, ratings: np.ndarray, seed: int, params: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, float]]:
+    split = new_user_split(data.user_ids, data.listens, seed=seed)
+    train_ratings = RatingMatrix.from_arrays(
+        data.user_ids[split.train],
+        data.item_ids[split.train],
+        ratings[split.train],
+        catalogue=data.artist_ids,
+    )
+    users, relevant = _relevant(data.user_ids[split.test], data.item_ids[split.test])
+    given_users = data.user_ids[split.given]
+    results = {}
+    for name, model in _models(train_ratings, params).items():
+        rows = []
+        for user in users:
+            mine = given_users == user
+            ids, values = data.item_ids[split.given][mine], ratings[split.given][mine]
+            if isinstance(model, ItemKNNModel):
+                row = model.recommend_ids_for_ratings(ids, values, K)
+            else:
+                recs = model.recommend_for_ratings(ids, values, K, explain=0)
+                row = np.array([r.artist_id for r in recs], dtype=np.int64)
+            rows.append(np.pad(row, (0, K - row.size), constant_values=-1))
+        results[name] = ranking_metrics(np.array(rows), relevant, data.artist_ids.size)
+    return results
+
+
+def rating_errors(
+    data: ListeningData, ratings: np.ndarray, seed: int, params: dict[str, Any]
+) -> dict[str, dict[str, float]]:
+    test = random_split(ratings.size, seed=seed)
+    u, i, r = data.user_ids, data.item_ids, ratings.astype(np.float64)
+    model = train(RatingMatrix.from_arrays(u[~test], i[~test], r[~test]), params)
+    baseline = DampedBias.fit(u[~test], i[~test], r[~test])
+    predictions = {
+        "explicit-als": np.clip(model.predict(u[test], i[test]), r.min(), r.max()),  # type: ignore[attr-defined]
+        "global-mean": np.full(int(test.sum()), r[~test].mean()),
+        "damped-bias": baseline.predict(u[test], i[test]),
+    }
+    return {
+        name: {"rmse": round(metrics.rmse(p, r[test]), 4), "mae": round(metrics.mae(p, r[test]), 4)}
+        for name, p in predictions.items()
+    }
+
+
+def evaluate_dataset(
+    data: ListeningData,
+    seed: int = 42,
+    *,
+    dataset_name: str | None = None,
+    mapping: Mapping = listens_to_ratings,
+    params: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Run the three protocols; returns the JSON-ready result of ``musicrec evaluate``.
+
+    ``mapping`` and ``params`` (per kind, as from ``make_params``) let the comparison in
+    docs/evaluation.md run alternatives; the defaults are what the app uses.
+    """
+    _, user_index = dense_index(data.user_ids)
+    ratings = np.asarray(mapping(user_index, data.listens), dtype=np.float64)
+    params = params or {kind: make_params(kind) for kind in MODEL_NAMES}
+    params = {kind: {**params[kind], "seed": seed} for kind in params}
+    return {
+        "dataset": dataset_name if dataset_name is not None else "",
+        "seed": seed,
+        "protocols": {
+            "holdout": holdout(data, ratings, seed, params),
+            "new-users": new_users(data, ratings, seed, params),
+            "ratings": rating_errors(data, ratings, seed, params["explicit"]),
+        },
+        "default_model": MODEL_NAMES[DEFAULT_KIND],
+    }
+
+
+def format_report(result: dict[str, Any]) -> str:
+    """A human-readable markdown table per protocol."""
+    lines = [f"dataset: {result['dataset']}  seed: {result['seed']}  "
+             f"default model: {result['default_model']}"]
+    for protocol, table in result["protocols"].items():
+        columns = list(next(iter(table.values())).keys())
+        lines += ["", f"{protocol}:", "", "| model | " + " | ".join(columns) + " |",
+                  "|---" * (len(columns) + 1) + "|"]
+        for model, values in table.items():
+            mark = " (default)" if model == result["default_model"] else ""
+            cells = " | ".join(f"{values[c]:.4f}" for c in columns)
+            lines.append(f"| {model}{mark} | {cells} |")
+    return "\n".join(lines)

@@ -1,0 +1,143 @@
+"""Implicit-feedback ALS (Hu, Koren and Volinsky 2008) trained by the ``implicit`` library.
+
+Every unobserved (user, artist) pair is a zero preference with confidence 1; a rated pair is a
+preference of 1 with confidence c derived from the rating:
+
+- ``bm25``: c = alpha * bm25(r), the BM25 weight of the rating matrix (implicit's
+  ``bm25_weight``): rare artists and short profiles weigh more;
+- ``linear``: c = alpha * r;  ``log``: c = alpha * log1p(r).
+
+Training is the library's; the fold-in of a user not in the model is done here because it
+must also return the score decomposition, and because it needs no thread pool for one user:
+
+    x_u = (Y^T C_u Y + reg I)^-1 Y^T C_u p_u,   Y^T C_u Y = Y^T Y + Y_r^T (C_r - I) Y_r
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+from musicrec.engine.model import FactorModel, FoldIn
+from musicrec.engine.ratings import RatingMatrix
+
+WEIGHTINGS = ("bm25", "linear", "log")
+
+
+@dataclass(frozen=True)
+class Bm25Stats:
+    """What BM25 needs from the training matrix to weight a new user's row the same way."""
+
+    idf: np.ndarray  # per item: log(N) - log1p(users who rated it)
+    average_length: float  # mean over users of the sum of their ratings
+    k1: float
+    b: float
+
+
+def bm25_stats(matrix: sp.csr_matrix, k1: float, b: float) -> Bm25Stats:
+    n_users, n_items = matrix.shape
+    document_frequency = np.bincount(matrix.indices, minlength=n_items)
+    idf = np.log(n_users) - np.log1p(document_frequency)
+    return Bm25Stats(idf, float(np.asarray(matrix.sum(axis=1)).mean()), k1, b)
+
+
+def bm25_row(stats: Bm25Stats, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+    """BM25 weights of one user's ratings: r (k1 + 1) / (k1 * norm + r) * idf_i,
+    norm = (1 - b) + b * sum(r) / average_length."""
+    norm = (1.0 - stats.b) + stats.b * ratings.sum() / stats.average_length
+    return ratings * (stats.k1 + 1.0) / (stats.k1 * norm + ratings) * stats.idf[items]
+
+
+def confidence_matrix(
+    matrix: sp.csr_matrix, weighting: str, alpha: float, stats: Bm25Stats | None
+) -> sp.csr_matrix:
+    """C - the confidence of every rated pair (zero elsewhere)."""
+    out = matrix.astype(np.float64).tocsr(copy=True)
+    if weighting == "bm25":
+        assert stats is not None
+        users = np.repeat(np.arange(out.shape[0]), np.diff(out.indptr))
+        sums = np.asarray(out.sum(axis=1)).ravel()
+        norm = (1.0 - stats.b) + stats.b * sums[users] / stats.average_length
+        out.data = out.data * (stats.k1 + 1.0) / (stats.k1 * norm + out.data)
+        out.data *= stats.idf[out.indices]
+    elif weighting == "linear":
+        pass
+    elif weighting == "log":
+        out.data = np.log1p(out.data)
+    else:
+        raise ValueError(f"unknown confidence weighting {weighting!r}; use one of {WEIGHTINGS}")
+    out.data *= alpha
+    return out
+
+
+class ImplicitALSModel(FactorModel):
+    """Factors from implicit-feedback ALS; see the module docstring for the fold-in."""
+
+    bm25: Bm25Stats | None = None
+    _gram: np.ndarray | None = None
+
+    def confidence(self, rated: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+        weighting, alpha = self.params["confidence"], float(self.params["alpha"])
+        if weighting == "bm25":
+            assert self.bm25 is not None
+            return alpha * bm25_row(self.bm25, rated, ratings)
+        if weighting == "log":
+            return alpha * np.log1p(ratings)
+        return alpha * ratings
+
+    def fold_in_indices(self, rated: np.ndarray, ratings: np.ndarray) -> FoldIn:
+        y = self.item_factors.astype(np.float64, copy=False)
+        if self._gram is None:
+            self._gram = y.T @ y  # Y^T Y, shared by every fold-in
+        k = y.shape[1]
+        c = self.confidence(rated, np.asarray(ratings, dtype=np.float64))
+        yr = y[rated]
+        # A = Y^T Y + Y_r^T (C_r - I) Y_r + reg I;   x = A^-1 Y_r^T C_r 1
+        a = self._gram + (yr.T * (c - 1.0)) @ yr + float(self.params["regularization"]) * np.eye(k)
+        weights = np.linalg.inv(a)
+        return FoldIn(weights @ (yr.T @ c), rated, weights, c)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        out = super().arrays()
+        if self.bm25 is not None:
+            out["bm25_idf"] = self.bm25.idf
+            out["bm25_average_length"] = np.array(self.bm25.average_length)
+        return out
+
+
+def train_implicit(ratings: RatingMatrix, params: dict) -> ImplicitALSModel:
+    """Fit implicit ALS on the confidence of ``ratings``; ``params`` as from ``make_params``."""
+    from implicit.cpu.als import AlternatingLeastSquares
+
+    matrix = ratings.matrix
+    stats = None
+    if params["confidence"] == "bm25":
+        stats = bm25_stats(matrix, float(params["bm25_k1"]), float(params["bm25_b"]))
+    confidence = confidence_matrix(matrix, params["confidence"], float(params["alpha"]), stats)
+    # implicit parallelises with its own threads; a multi-threaded BLAS underneath only adds
+    # contention (the library checks and warns on construction), so BLAS gets one thread.
+    with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(
+            factors=int(params["factors"]),
+            regularization=float(params["regularization"]),
+            alpha=1.0,  # already applied above, so fold-in and training agree
+            iterations=int(params["iterations"]),
+            random_state=int(params["seed"]),
+            calculate_training_loss=False,
+            num_threads=int(params.get("threads", 0)),
+        )
+        model.fit(confidence.astype(np.float32).tocsr(), show_progress=False)
+    result = ImplicitALSModel(
+        users=ratings.users,
+        items=ratings.items,
+        user_factors=np.asarray(model.user_factors, dtype=np.float64),
+        item_factors=np.asarray(model.item_factors, dtype=np.float64),
+        train=matrix,
+        params=dict(params),
+        kind="implicit-als",
+    )
+    result.bm25 = stats
+    return result

@@ -1,0 +1,234 @@
+"""What every recommender model offers, and the shared machinery of the factor models.
+
+A factor model scores item i for a user with vector x and bias b as
+
+    score_i = mu + b + item_bias_i + y_i . x
+
+(implicit ALS has mu = b = item_bias = 0). Its fold-in solves a linear system whose solution
+is x~ = W sum_j t_j y~_j over the user's rated items j (weights ``t``, matrix ``W``, augmented
+item vectors ``y~``); so each rated item's share of score_i is y~_i^T W y~_j t_j (Hu, Koren and
+Volinsky 2008, section 5). That decomposition is the ``because`` of each recommendation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import scipy.sparse as sp
+
+from musicrec.engine.ratings import IdMap
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended artist; ``because`` lists the user's rated artists that contributed
+    most to its score (best first, only positive contributions)."""
+
+    artist_id: int
+    score: float
+    because: tuple[int, ...] = ()
+
+
+@runtime_checkable
+class Recommender(Protocol):
+    """The interface the app uses, implemented by factor models and the popularity model."""
+
+    kind: str
+
+    def has_user(self, user_id: int) -> bool: ...
+
+    def recommend(
+        self, user_id: int, n: int = 10, *, exclude: Iterable[int] = (), explain: int = 3
+    ) -> list[Recommendation]: ...
+
+    def recommend_for_ratings(
+        self,
+        artist_ids: Iterable[int],
+        ratings: Iterable[float],
+        n: int = 10,
+        *,
+        exclude: Iterable[int] = (),
+        explain: int = 3,
+    ) -> list[Recommendation]: ...
+
+    def similar_artists(self, artist_id: int, n: int = 10) -> list[tuple[int, float]]: ...
+
+
+@dataclass(frozen=True)
+class FoldIn:
+    """A user's solved vector and what the score decomposition needs."""
+
+    vector: np.ndarray  # x~ (augmented: x, then b for explicit models)
+    rated: np.ndarray  # dense item indices j
+    weights: np.ndarray  # W, the inverse of the normal-equation matrix
+    targets: np.ndarray  # t_j
+
+
+def top_n(scores: np.ndarray, n: int, banned: np.ndarray) -> np.ndarray:
+    """Indices of the n highest finite scores, best first, skipping ``banned`` indices."""
+    scores = np.array(scores, dtype=np.float64, copy=True)
+    scores[banned] = -np.inf
+    n = min(n, int(np.isfinite(scores).sum()))
+    if n <= 0:
+        return np.empty(0, dtype=np.int64)
+    best = np.argpartition(-scores, n - 1)[:n]
+    # Sort by score, ties by index, so results are deterministic.
+    return best[np.lexsort((best, -scores[best]))]
+
+
+@dataclass
+class FactorModel:
+    """Factors and id maps of a trained ALS model (see the subclasses for the solvers)."""
+
+    users: IdMap
+    items: IdMap
+    user_factors: np.ndarray  # (users, k)
+    item_factors: np.ndarray  # (items, k)
+    train: sp.csr_matrix  # the ratings it was trained on, users x items
+    params: dict[str, Any]
+    global_mean: float = 0.0
+    user_bias: np.ndarray | None = None
+    item_bias: np.ndarray | None = None
+    kind: str = "factor"
+    _normed: np.ndarray | None = field(default=None, repr=False)
+
+    # -- to be provided by subclasses -------------------------------------------------------
+    def fold_in_indices(self, rated: np.ndarray, ratings: np.ndarray) -> FoldIn:
+        raise NotImplementedError
+
+    def _augmented_items(self, index: np.ndarray | slice) -> np.ndarray:
+        """y~_i: the item vectors as they enter the user's linear system."""
+        return self.item_factors[index]
+
+    def _user_vector(self, u: int) -> np.ndarray:
+        return self.user_factors[u]
+
+    # -- scoring ------------------------------------------------------------------------------
+    def scores(self, vector: np.ndarray) -> np.ndarray:
+        """Scores of every item for an augmented user vector x~."""
+        base = self._augmented_items(slice(None)) @ vector
+        if self.item_bias is not None:
+            base = base + self.item_bias + self.global_mean
+        return base
+
+    def has_user(self, user_id: int) -> bool:
+        return self.users.index(user_id) >= 0
+
+    def _banned(self, rated: np.ndarray, exclude: Iterable[int]) -> np.ndarray:
+        excluded = self.items.indices(np.fromiter(exclude, dtype=np.int64))
+        return np.union1d(rated, excluded[excluded >= 0]).astype(np.int64)
+
+    def _package(self, best: np.ndarray, scores: np.ndarray, fold: FoldIn | None,
+                 explain: int) -> list[Recommendation]:
+        because: list[tuple[int, ...]] = [()] * best.size
+        if fold is not None and explain > 0 and fold.rated.size and best.size:
+            # share[i, j] = y~_i^T W y~_j t_j
+            left = self._augmented_items(best) @ fold.weights
+            share = (left @ self._augmented_items(fold.rated).T) * fold.targets[None, :]
+            order = np.argsort(-share, axis=1, kind="stable")[:, :explain]
+            because = [
+                tuple(int(self.items.ids[fold.rated[j]]) for j in row if share[r, j] > 0)
+                for r, row in enumerate(order)
+            ]
+        return [
+            Recommendation(int(self.items.ids[i]), float(scores[i]), because[r])
+            for r, i in enumerate(best)
+        ]
+
+    def recommend(
+        self, user_id: int, n: int = 10, *, exclude: Iterable[int] = (), explain: int = 3
+    ) -> list[Recommendation]:
+        """Top n for a user in the model, never an item they rated in training or in
+        ``exclude``; an unknown user raises KeyError (fold them in instead)."""
+        u = self.users.index(user_id)
+        if u < 0:
+            raise KeyError(f"user {user_id} is not in the model")
+        row = self.train[u]
+        rated, ratings = row.indices.astype(np.int64), row.data
+        scores = self.scores(self._user_vector(u))
+        best = top_n(scores, n, self._banned(rated, exclude))
+        fold = self.fold_in_indices(rated, ratings) if explain > 0 else None
+        return self._package(best, scores, fold, explain)
+
+    def fold_in(self, artist_ids: Iterable[int], ratings: Iterable[float]) -> FoldIn:
+        """Solve a user's vector from (artist id, rating) pairs; unknown artists are ignored."""
+        ids = np.fromiter(artist_ids, dtype=np.int64)
+        values = np.fromiter(ratings, dtype=np.float64)
+        if ids.shape != values.shape:
+            raise ValueError("artist_ids and ratings must have the same length")
+        rated = self.items.indices(ids)
+        known = rated >= 0
+        return self.fold_in_indices(rated[known], values[known])
+
+    def recommend_for_ratings(
+        self,
+        artist_ids: Iterable[int],
+        ratings: Iterable[float],
+        n: int = 10,
+        *,
+        exclude: Iterable[int] = (),
+        explain: int = 3,
+    ) -> list[Recommendation]:
+        """Top n for a user not in the model, folded in from their current ratings against
+        the fixed item factors (no retraining); rated and ``exclude`` artists never appear."""
+        ids = np.fromiter(artist_ids, dtype=np.int64)
+        fold = self.fold_in(ids, ratings)
+        scores = self.scores(fold.vector)
+        best = top_n(scores, n, self._banned(fold.rated, exclude))
+        return self._package(best, scores, fold, explain)
+
+    def recommend_batch(self, user_ids: np.ndarray, n: int = 10) -> np.ndarray:
+        """Top-n artist ids for many known users at once (rated items excluded), for
+        evaluation; rows with fewer candidates are padded with -1."""
+        u = self.users.indices(np.asarray(user_ids, dtype=np.int64))
+        if (u < 0).any():
+            raise KeyError("some users are not in the model")
+        vectors = np.stack([self._user_vector(int(i)) for i in u]) if u.size else None
+        out = np.full((u.size, n), -1, dtype=np.int64)
+        if vectors is None:
+            return out
+        scores = vectors @ self._augmented_items(slice(None)).T
+        if self.item_bias is not None:
+            scores += self.item_bias[None, :]
+        rated = self.train[u]
+        scores[rated.nonzero()] = -np.inf
+        for r in range(u.size):
+            best = top_n(scores[r], n, np.empty(0, dtype=np.int64))
+            out[r, : best.size] = self.items.ids[best]
+        return out
+
+    def similar_artists(self, artist_id: int, n: int = 10) -> list[tuple[int, float]]:
+        """The n artists whose factor vectors have the highest cosine with this one's."""
+        i = self.items.index(artist_id)
+        if i < 0:
+            raise KeyError(f"artist {artist_id} is not in the model")
+        if self._normed is None:
+            norms = np.linalg.norm(self.item_factors, axis=1, keepdims=True)
+            self._normed = np.divide(
+                self.item_factors, norms, out=np.zeros_like(self.item_factors), where=norms > 0
+            )
+        cosine = self._normed @ self._normed[i]
+        if not np.any(self._normed[i]):
+            return []
+        best = top_n(cosine, n, np.array([i]))
+        return [(int(self.items.ids[j]), float(cosine[j])) for j in best]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Everything needed to rebuild the model, as named arrays (for ``ModelStore``)."""
+        out = {
+            "user_ids": self.users.ids,
+            "item_ids": self.items.ids,
+            "user_factors": self.user_factors,
+            "item_factors": self.item_factors,
+            "train_indptr": self.train.indptr,
+            "train_indices": self.train.indices,
+            "train_data": self.train.data,
+            "global_mean": np.array(self.global_mean),
+        }
+        if self.user_bias is not None and self.item_bias is not None:
+            out["user_bias"] = self.user_bias
+            out["item_bias"] = self.item_bias
+        return out

@@ -1,0 +1,84 @@
+"""Most-popular recommender: the fallback when no trained model exists, and a baseline.
+
+Scores an artist by how many users rated it (ties by id); same interface as the factor models,
+with no explanations since nothing about the user enters the score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from musicrec.engine.model import Recommendation, top_n
+from musicrec.engine.ratings import IdMap, RatingMatrix
+
+
+class PopularityModel:
+    """Ranks artists by their number of ratings."""
+
+    kind = "most-popular"
+
+    def __init__(self, users: IdMap, items: IdMap, counts: np.ndarray, rated: dict[int, np.ndarray]):
+        self.users, self.items, self.counts = users, items, counts
+        self._rated = rated  # user position -> dense item indices rated in training
+        self.params: dict[str, Any] = {}
+
+    @classmethod
+    def fit(cls, ratings: RatingMatrix) -> PopularityModel:
+        matrix = ratings.matrix
+        counts = np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float64)
+        rated = {u: matrix.indices[matrix.indptr[u] : matrix.indptr[u + 1]] for u in range(matrix.shape[0])}
+        return cls(ratings.users, ratings.items, counts, rated)
+
+    @classmethod
+    def from_arrays(
+        cls, user_ids: np.ndarray, item_ids: np.ndarray, catalogue: np.ndarray | None = None
+    ) -> PopularityModel:
+        """Fit from (user id, artist id) pairs, e.g. straight from the ratings table."""
+        values = np.ones(np.asarray(user_ids).size)
+        return cls.fit(RatingMatrix.from_arrays(user_ids, item_ids, values, catalogue=catalogue))
+
+    def has_user(self, user_id: int) -> bool:
+        return self.users.index(user_id) >= 0
+
+    def _top(self, rated: np.ndarray, n: int, exclude: Iterable[int]) -> list[Recommendation]:
+        excluded = self.items.indices(np.fromiter(exclude, dtype=np.int64))
+        banned = np.union1d(rated, excluded[excluded >= 0]).astype(np.int64)
+        best = top_n(self.counts, n, banned)
+        return [Recommendation(int(self.items.ids[i]), float(self.counts[i])) for i in best]
+
+    def recommend(
+        self, user_id: int, n: int = 10, *, exclude: Iterable[int] = (), explain: int = 3
+    ) -> list[Recommendation]:
+        u = self.users.index(user_id)
+        if u < 0:
+            raise KeyError(f"user {user_id} is not in the model")
+        return self._top(self._rated[u], n, exclude)
+
+    def recommend_for_ratings(
+        self,
+        artist_ids: Iterable[int],
+        ratings: Iterable[float],
+        n: int = 10,
+        *,
+        exclude: Iterable[int] = (),
+        explain: int = 3,
+    ) -> list[Recommendation]:
+        rated = self.items.indices(np.fromiter(artist_ids, dtype=np.int64))
+        return self._top(rated[rated >= 0], n, exclude)
+
+    def recommend_batch(self, user_ids: np.ndarray, n: int = 10) -> np.ndarray:
+        out = np.full((len(user_ids), n), -1, dtype=np.int64)
+        for r, user_id in enumerate(user_ids):
+            ids = [rec.artist_id for rec in self.recommend(int(user_id), n)]
+            out[r, : len(ids)] = ids
+        return out
+
+    def similar_artists(self, artist_id: int, n: int = 10) -> list[tuple[int, float]]:
+        """Without factors there is no similarity: the most popular other artists, scored 0."""
+        i = self.items.index(artist_id)
+        if i < 0:
+            raise KeyError(f"artist {artist_id} is not in the model")
+        return [(int(self.items.ids[j]), 0.0) for j in top_n(self.counts, n, np.array([i]))]

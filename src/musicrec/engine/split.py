@@ -1,0 +1,80 @@
+"""Seeded train/test splits of (user, item) rows for the three evaluation protocols.
+
+Every function returns boolean masks over the input rows, so callers keep one copy of the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def dense_index(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted unique ids, the dense 0..n-1 position of each input id)."""
+    unique, inverse = np.unique(np.asarray(ids), return_inverse=True)
+    return unique, inverse
+
+
+def _rank_within_user(user_index: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Position of each row among its user's rows when sorted by ``keys`` (0 = smallest)."""
+    order = np.lexsort((keys, user_index))
+    counts = np.bincount(user_index)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size) - np.repeat(starts, counts)
+    return rank
+
+
+def holdout_split(
+    user_ids: np.ndarray, *, fraction: float = 0.2, min_items: int = 5, seed: int = 42
+) -> np.ndarray:
+    """Test mask: for each user with >= ``min_items`` rows, round(fraction * n) rows (>= 1)
+    chosen uniformly at random; other users keep all their rows in training."""
+    _, user_index = dense_index(user_ids)
+    counts = np.bincount(user_index)
+    n_hidden = np.where(counts >= min_items, np.maximum(1, np.rint(fraction * counts)), 0)
+    keys = np.random.default_rng(seed).random(user_index.size)
+    return _rank_within_user(user_index, keys) < n_hidden[user_index]
+
+
+@dataclass(frozen=True)
+class NewUserSplit:
+    """Masks over rows: ``train`` (other users), ``given`` (a new user's fold-in input),
+    ``test`` (the rest of a new user's rows); ``new_users`` are the held-out user ids."""
+
+    train: np.ndarray
+    given: np.ndarray
+    test: np.ndarray
+    new_users: np.ndarray
+
+
+def new_user_split(
+    user_ids: np.ndarray,
+    listens: np.ndarray,
+    *,
+    fraction: float = 0.1,
+    n_given: int = 10,
+    seed: int = 42,
+) -> NewUserSplit:
+    """Remove ``fraction`` of users (seeded) from training; each gives their ``n_given``
+    most-listened rows (ties broken at random) and is scored on the rest."""
+    users, user_index = dense_index(user_ids)
+    rng = np.random.default_rng(seed)
+    n_new = max(1, int(round(fraction * users.size)))
+    chosen = np.zeros(users.size, dtype=bool)
+    chosen[rng.permutation(users.size)[:n_new]] = True
+    is_new = chosen[user_index]
+    # Sort by listens descending; the random key only breaks ties.
+    keys = -np.asarray(listens, dtype=np.float64) + rng.random(user_index.size) * 1e-3
+    top = _rank_within_user(user_index, keys) < n_given
+    return NewUserSplit(
+        train=~is_new, given=is_new & top, test=is_new & ~top, new_users=users[chosen]
+    )
+
+
+def random_split(n_rows: int, *, fraction: float = 0.2, seed: int = 42) -> np.ndarray:
+    """Test mask with round(fraction * n_rows) rows chosen uniformly at random."""
+    test = np.zeros(n_rows, dtype=bool)
+    test[np.random.default_rng(seed).permutation(n_rows)[: int(round(fraction * n_rows))]] = True
+    return test

@@ -1,0 +1,112 @@
+"""Sign-up, log-in, password change and account deletion."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from musicrec.db import auth_sessions, users
+from musicrec.db.models import User
+from musicrec.db.types import utcnow
+from musicrec.services.passwords import (
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+)
+
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
+
+
+@dataclass
+class FieldErrors(Exception):
+    """Input that cannot be accepted, with a message per field."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    conflict: bool = False  # the username or email is taken (HTTP 409)
+
+    def __str__(self) -> str:
+        return "; ".join(f"{name}: {message}" for name, message in self.errors.items())
+
+
+def check_signup(
+    session: Session, username: str, email: str, password: str, confirmation: str | None = None
+) -> str:
+    """Validate a sign-up; return the normalised email or raise FieldErrors."""
+    errors: dict[str, str] = {}
+    conflict = False
+    if not USERNAME_PATTERN.fullmatch(username):
+        errors["username"] = "Use 3 to 32 letters, digits, '.', '_' or '-'."
+    elif users.username_taken(session, username):
+        errors["username"] = "This username is taken."
+        conflict = True
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        errors["email"] = str(error)
+    else:
+        if users.email_taken(session, email):
+            errors["email"] = "An account with this email exists."
+            conflict = True
+    problem = password_problem(password, username, email)
+    if problem:
+        errors["password"] = problem
+    elif confirmation is not None and confirmation != password:
+        errors["confirmation"] = "The two passwords differ."
+    if errors:
+        raise FieldErrors(errors, conflict=conflict and set(errors) <= {"username", "email"})
+    return email
+
+
+def sign_up(
+    session: Session, username: str, email: str, password: str, confirmation: str | None = None
+) -> User:
+    """Create an account (not committed: the caller owns the transaction)."""
+    email = check_signup(session, username, email, password, confirmation)
+    try:
+        with session.begin_nested():
+            return users.add_user(session, username, email, hash_password(password))
+    except IntegrityError:
+        # Someone took the name between our check and the insert.
+        raise FieldErrors({"username": "This username is taken."}, conflict=True) from None
+
+
+def authenticate(session: Session, login: str, password: str) -> User | None:
+    """The user for these credentials, or None.
+
+    An unknown user costs the same time as a wrong password (ASVS 6.3.8).
+    """
+    user = users.find_by_login(session, login) if login else None
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        return None
+    if user.password_hash and needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def account_key(session: Session, login: str) -> str:
+    """One key per account for counting failed logins, whichever name is used to log in."""
+    user = users.find_by_login(session, login) if login.strip() else None
+    return f"account:{user.id}" if user else "login:" + login.strip().casefold()
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """Set a new password and end every session of the user (ASVS 7.4.3)."""
+    if not verify_password(user.password_hash, current):
+        raise FieldErrors({"current_password": "This is not your current password."})
+    problem = password_problem(new, user.username, user.email or "")
+    if problem:
+        raise FieldErrors({"new_password": problem})
+    user.password_hash = hash_password(new)
+    auth_sessions.revoke_all(session, user.id, utcnow())
+
+
+def delete_account(session: Session, user: User, password: str) -> None:
+    """Delete the user and all their data, after checking their password."""
+    if not verify_password(user.password_hash, password):
+        raise FieldErrors({"password": "This is not your password."})
+    users.delete_user(session, user.id)

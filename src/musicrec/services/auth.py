@@ -1,0 +1,100 @@
+"""Session tokens: a signed JWT (PyJWT) naming a server-side session that can be revoked.
+
+The same token travels as the page cookie and as the API's Bearer token. The JWT's ``exp`` is
+the absolute timeout; the server-side row carries the idle timeout and revocation (logout,
+password change, account deletion), which a signed cookie alone cannot express (ASVS 7.4).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+import jwt
+from sqlalchemy.orm import Session
+
+from musicrec.db import auth_sessions, users
+from musicrec.db.models import User
+from musicrec.db.types import utcnow
+
+ALGORITHM = "HS256"
+TOUCH_EVERY = timedelta(seconds=60)  # write last_seen_at at most once a minute
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    idle_timeout: timedelta = timedelta(hours=1)
+    absolute_timeout: timedelta = timedelta(hours=24)
+
+
+class TokenStatus(Enum):
+    VALID = "valid"
+    MISSING = "missing"  # no token at all: a visitor who never signed in
+    EXPIRED = "expired"  # a real token whose session timed out or was ended
+    INVALID = "invalid"  # not a token we issued
+
+
+@dataclass(frozen=True)
+class Verified:
+    status: TokenStatus
+    user: User | None = None
+    session_id: str | None = None
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    session_id: str
+    expires_at: datetime
+
+
+def issue_token(
+    session: Session, user: User, secret_key: str, policy: SessionPolicy
+) -> IssuedToken:
+    """Start a new server-side session (a fresh id at every login: ASVS 7.2.4)."""
+    now = utcnow()
+    session_id = secrets.token_urlsafe(32)
+    expires_at = now + policy.absolute_timeout
+    auth_sessions.add_session(session, session_id, user.id, expires_at)
+    claims = {"sub": str(user.id), "sid": session_id, "iat": now, "exp": expires_at}
+    return IssuedToken(jwt.encode(claims, secret_key, algorithm=ALGORITHM), session_id, expires_at)
+
+
+def verify_token(
+    session: Session, token: str | None, secret_key: str, policy: SessionPolicy
+) -> Verified:
+    """Check signature, expiry, the server-side session and its idle time."""
+    if not token:
+        return Verified(TokenStatus.MISSING)
+    try:
+        claims = jwt.decode(
+            token,
+            secret_key,
+            algorithms=[ALGORITHM],
+            options={"require": ["exp", "iat", "sub", "sid"]},
+        )
+    except jwt.ExpiredSignatureError:
+        return Verified(TokenStatus.EXPIRED)
+    except jwt.PyJWTError:
+        return Verified(TokenStatus.INVALID)
+    record = auth_sessions.get_session(session, str(claims["sid"]))
+    if record is None or str(record.user_id) != claims["sub"]:
+        return Verified(TokenStatus.EXPIRED)  # deleted account, or a session long purged
+    now = utcnow()
+    if record.revoked_at is not None or now >= record.expires_at:
+        return Verified(TokenStatus.EXPIRED)
+    if now - record.last_seen_at > policy.idle_timeout:
+        auth_sessions.revoke(session, record.id, now)
+        return Verified(TokenStatus.EXPIRED)
+    user = users.get_user(session, record.user_id)
+    if user is None:
+        return Verified(TokenStatus.EXPIRED)
+    if now - record.last_seen_at > TOUCH_EVERY:
+        auth_sessions.touch(session, record.id, now)
+    return Verified(TokenStatus.VALID, user, record.id)
+
+
+def end_session(session: Session, session_id: str) -> None:
+    auth_sessions.revoke(session, session_id, utcnow())

@@ -1,0 +1,71 @@
+"""A user's ratings: set, change, remove, list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from musicrec.db import artists
+from musicrec.db import ratings as rating_rows
+from musicrec.db.models import RATING_MAX, RATING_MIN
+from musicrec.services.accounts import FieldErrors
+from musicrec.services.catalogue import ArtistView
+
+
+class UnknownArtist(LookupError):
+    """No artist has this id."""
+
+
+@dataclass(frozen=True)
+class RatingView:
+    artist: ArtistView
+    rating: int
+    source: str
+    updated_at: datetime
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "artist": self.artist.as_json(),
+            "rating": self.rating,
+            "source": self.source,
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+
+def check_rating(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FieldErrors({"rating": f"Give a whole number from {RATING_MIN} to {RATING_MAX}."})
+    if not RATING_MIN <= value <= RATING_MAX:
+        raise FieldErrors({"rating": f"Give a whole number from {RATING_MIN} to {RATING_MAX}."})
+    return value
+
+
+def rate(session: Session, user_id: int, artist_id: int, value: object) -> tuple[RatingView, bool]:
+    """Set the user's rating of an artist; returns it and whether it is new."""
+    rating_value = check_rating(value)
+    artist = artists.get_artist(session, artist_id)
+    if artist is None:
+        raise UnknownArtist(artist_id)
+    row, created = rating_rows.set_rating(session, user_id, artist_id, rating_value)
+    return RatingView(ArtistView.of(artist), row.rating, row.source, row.updated_at), created
+
+
+def unrate(session: Session, user_id: int, artist_id: int) -> bool:
+    return rating_rows.delete_rating(session, user_id, artist_id)
+
+
+def my_ratings(session: Session, user_id: int) -> list[RatingView]:
+    return [
+        RatingView(ArtistView.of(row.artist), row.rating, row.source, row.updated_at)
+        for row in rating_rows.user_ratings(session, user_id)
+    ]
+
+
+def count(session: Session, user_id: int) -> int:
+    return rating_rows.count_user_ratings(session, user_id)
+
+
+def rating_pairs(session: Session, user_id: int) -> tuple[list[int], list[int]]:
+    return rating_rows.user_rating_pairs(session, user_id)

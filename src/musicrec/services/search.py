@@ -1,0 +1,161 @@
+"""Search-as-you-type over the whole catalogue, in memory.
+
+No database does case-, accent- and punctuation-insensitive prefix *and* fuzzy matching the
+same way on PostgreSQL and SQLite, so the catalogue's names are folded once into an index here:
+sorted keys answer prefix queries by bisection, a joined string answers substring queries, and
+RapidFuzz scores the fuzzy ones. Results are ranked by how they match, then by popularity.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from musicrec.names import fold_name
+
+_NOT_WORD = re.compile(r"[\W_]+")
+FUZZY_CUTOFF = 75.0
+REFRESH_SECONDS = 2.0
+
+# How a name matched, best first.
+EXACT, PREFIX, WORD_PREFIX, SUBSTRING, FUZZY = range(5)
+
+
+def search_words(text: str) -> str:
+    """Folded words without punctuation: "Guns N' Roses" -> "guns n roses"."""
+    return " ".join(_NOT_WORD.sub(" ", fold_name(text)).split())
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    name: str
+    raters: int
+
+
+@dataclass(frozen=True)
+class Match:
+    id: int
+    name: str
+    kind: int
+    raters: int
+
+
+class ArtistSearchIndex:
+    """An immutable index of (id, name, raters) entries."""
+
+    def __init__(self, entries: Sequence[Entry]) -> None:
+        self.entries = list(entries)
+        self.words = [search_words(entry.name) for entry in self.entries]
+        self.compact = [words.replace(" ", "") for words in self.words]
+        # (key, entry index) sorted: prefix lookups by bisection.
+        self.by_compact = sorted((key, i) for i, key in enumerate(self.compact))
+        self.by_word = sorted(
+            (words[start:].replace(" ", ""), i)
+            for i, words in enumerate(self.words)
+            for start in _word_starts(words)
+        )
+        self.joined = "\n".join(self.compact)
+        self.line_starts = [0]
+        for key in self.compact[:-1]:
+            self.line_starts.append(self.line_starts[-1] + len(key) + 1)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def search(self, query: str, limit: int = 10) -> list[Match]:
+        words = search_words(query)
+        compact = words.replace(" ", "")
+        if not compact:
+            return []
+        kinds: dict[int, int] = {}
+        closeness: dict[int, float] = {}
+        for i in self._prefixed(self.by_compact, compact):
+            kinds[i] = EXACT if self.compact[i] == compact else PREFIX
+        for i in self._prefixed(self.by_word, compact):
+            kinds.setdefault(i, WORD_PREFIX)
+        if len(kinds) < limit:
+            for i in self._containing(compact):
+                kinds.setdefault(i, SUBSTRING)
+        if len(kinds) < limit and len(compact) >= 3:
+            # Edit-distance similarity of whole keys: typos, not fragments ("radiohed").
+            for _key, score, i in process.extract(
+                compact, self.compact, scorer=fuzz.ratio, limit=limit, score_cutoff=FUZZY_CUTOFF
+            ):
+                if i not in kinds:
+                    kinds[i], closeness[i] = FUZZY, score
+        ranked = sorted(
+            kinds.items(),
+            key=lambda item: (
+                item[1],
+                -closeness.get(item[0], 0.0),
+                -self.entries[item[0]].raters,
+                len(self.compact[item[0]]),
+            ),
+        )
+        return [
+            Match(self.entries[i].id, self.entries[i].name, kind, self.entries[i].raters)
+            for i, kind in ranked[:limit]
+        ]
+
+    @staticmethod
+    def _prefixed(keys: list[tuple[str, int]], prefix: str) -> list[int]:
+        start = bisect.bisect_left(keys, (prefix, -1))
+        found: list[int] = []
+        for key, i in keys[start:]:
+            if not key.startswith(prefix):
+                break
+            found.append(i)
+        return found
+
+    def _containing(self, needle: str) -> list[int]:
+        found: list[int] = []
+        position = self.joined.find(needle)
+        while position != -1:
+            line = bisect.bisect_right(self.line_starts, position) - 1
+            found.append(line)
+            position = self.joined.find(needle, self.line_starts[line] + len(self.compact[line]))
+        return found
+
+
+def _word_starts(words: str) -> list[int]:
+    return [0] + [i + 1 for i, char in enumerate(words) if char == " "]
+
+
+class SearchIndexCache:
+    """One index per process, rebuilt when the catalogue changes (checked every few seconds)."""
+
+    def __init__(
+        self,
+        load_entries: Callable[[], Sequence[Entry]],
+        catalogue_version: Callable[[], tuple[int, int]],
+        refresh_seconds: float = REFRESH_SECONDS,
+    ) -> None:
+        self._load_entries = load_entries
+        self._catalogue_version = catalogue_version
+        self._refresh_seconds = refresh_seconds
+        self._index: ArtistSearchIndex | None = None
+        self._version: tuple[int, int] | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+
+    def invalidate(self) -> None:
+        self._checked_at = 0.0
+
+    def index(self) -> ArtistSearchIndex:
+        now = time.monotonic()
+        if self._index is not None and now - self._checked_at < self._refresh_seconds:
+            return self._index
+        with self._lock:
+            version = self._catalogue_version()
+            if self._index is None or version != self._version:
+                self._index = ArtistSearchIndex(self._load_entries())
+                self._version = version
+            self._checked_at = now
+            return self._index

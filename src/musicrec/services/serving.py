@@ -1,0 +1,76 @@
+"""Keep the newest published model loaded, and adapt it to what the services need.
+
+Each process checks the model folder at most once a second; a version published by
+``musicrec train`` is served from the next request on, without a restart. A version that
+fails to load is logged and the one already loaded keeps serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from musicrec.engine.artifacts import ModelStore
+from musicrec.engine.model import FactorModel
+
+log = logging.getLogger("musicrec.serving")
+CHECK_EVERY_SECONDS = 1.0
+EXPLAIN = 3  # rated artists named in "because you rated ..."
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    version: str
+    model: FactorModel
+
+    def recommend(
+        self, rated: list[int], values: list[int], n: int, exclude: Iterable[int]
+    ) -> list[tuple[int, float, list[int]]]:
+        """(artist id, score, because) for a user folded in from their current ratings;
+        empty when none of their rated artists is known to the model."""
+        known = self.model.items.indices(np.asarray(rated, dtype=np.int64)) >= 0
+        if not known.any():
+            return []
+        found = self.model.recommend_for_ratings(
+            rated, values, n, exclude=exclude, explain=EXPLAIN
+        )
+        return [(r.artist_id, r.score, list(r.because)) for r in found]
+
+    def similar(self, artist_id: int, n: int) -> list[int]:
+        if artist_id not in self.model.items:
+            return []
+        return [other for other, _score in self.model.similar_artists(artist_id, n)]
+
+
+class ModelLoader:
+    """The newest complete model version in ``model_dir``, reloaded when a newer one appears."""
+
+    def __init__(self, model_dir: Path, check_every: float = CHECK_EVERY_SECONDS) -> None:
+        self.store = ModelStore(model_dir)
+        self.check_every = check_every
+        self._loaded: LoadedModel | None = None
+        self._checked_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def current(self) -> LoadedModel | None:
+        if time.monotonic() - self._checked_at < self.check_every:
+            return self._loaded
+        with self._lock:
+            self._checked_at = time.monotonic()
+            names = self.store.versions()
+            newest = names[0] if names else None
+            if newest is not None and (self._loaded is None or self._loaded.version != newest):
+                try:
+                    loaded = self.store.load(newest)
+                except Exception:  # noqa: BLE001 - a broken version must not stop serving
+                    log.exception("could not load model version %s; keeping the current one", newest)
+                else:
+                    self._loaded = LoadedModel(loaded.version, loaded.model)
+                    log.info("serving model version %s", newest)
+            return self._loaded

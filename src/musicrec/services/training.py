@@ -1,0 +1,59 @@
+"""Train a model on every rating in the database and publish it as a new version."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from musicrec.db.ratings import all_ratings
+from musicrec.engine import als
+from musicrec.engine.artifacts import ModelStore, fingerprint
+
+
+@dataclass(frozen=True)
+class TrainingReport:
+    version: str
+    kind: str
+    params: dict[str, Any]
+    users: int
+    artists: int
+    ratings: int
+    seconds: float
+
+
+def train_and_publish(
+    engine: Engine, model_dir: Path, kind: str = als.DEFAULT_KIND, **overrides: Any
+) -> TrainingReport:
+    """Read the ratings, train, publish atomically. Any failure leaves the current version."""
+    params = als.make_params(kind, **overrides)
+    start = time.perf_counter()
+    with Session(engine) as session:
+        data = all_ratings(session)
+    if data.ratings.size == 0:
+        raise ValueError("There are no ratings to train on: import data or rate artists first.")
+    model = als.train_arrays(data.user_ids, data.artist_ids, data.ratings, params)
+    seconds = time.perf_counter() - start
+    version = ModelStore(model_dir).publish(
+        model,
+        params=params,
+        metrics={"training_seconds": round(seconds, 3)},
+        data_fingerprint=fingerprint(data.user_ids, data.artist_ids, data.ratings),
+    )
+    return TrainingReport(
+        version=version,
+        kind=kind,
+        params=params,
+        users=len(model.users),
+        artists=len(model.items),
+        ratings=int(data.ratings.size),
+        seconds=seconds,
+    )
+
+
+def has_model(model_dir: Path) -> bool:
+    return bool(ModelStore(model_dir).versions())

@@ -1,0 +1,125 @@
+"""The JSON API, version 1: Bearer or cookie authentication, JSON errors, OpenAPI document."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask_wtf.csrf import CSRFError
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException
+
+from musicrec.services.accounts import FieldErrors
+from musicrec.web.api.errors import ApiError, error_response
+from musicrec.web.security import csrf
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+docs = Blueprint("api_docs", __name__, url_prefix="/api")
+log = logging.getLogger("musicrec.api")
+
+Body = TypeVar("Body", bound=BaseModel)
+View = TypeVar("View", bound=Callable[..., Any])
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+csrf.exempt(api)
+
+
+@api.before_request
+def protect_cookie_calls() -> None:
+    """Bearer calls need no CSRF token; cookie-authenticated state changes do."""
+    if request.method not in SAFE_METHODS and g.get("auth_via") == "cookie":
+        csrf.protect()
+
+
+def require_user(view: View) -> View:
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if g.get("user") is None:
+            log.info("denied anonymous %s %s", request.method, request.path)
+            raise ApiError(401, "unauthorized", "Log in first: send a valid Bearer token.")
+        return view(*args, **kwargs)
+
+    return guarded  # type: ignore[return-value]
+
+
+def parse_body(model: type[Body]) -> Body:
+    """The request's JSON body as ``model``; 400 naming the first bad field otherwise."""
+    if not request.is_json:
+        raise ApiError(400, "invalid_body", "Send a JSON body with Content-Type: application/json.")
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise ApiError(400, "invalid_body", "The body is not valid JSON.")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        message = "Unknown field." if first["type"] == "extra_forbidden" else first["msg"]
+        raise ApiError(400, "invalid_input", message, field) from None
+
+
+def query_int(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, "invalid_input", f"{name} must be a whole number.", name) from None
+    if not low <= value <= high:
+        raise ApiError(400, "invalid_input", f"{name} must be from {low} to {high}.", name)
+    return value
+
+
+@api.errorhandler(ApiError)
+def api_error(error: ApiError) -> tuple[Response, int]:
+    return error_response(error.status, error.code, error.message, error.field)
+
+
+@api.errorhandler(FieldErrors)
+def field_errors(error: FieldErrors) -> tuple[Response, int]:
+    field, message = next(iter(error.errors.items()))
+    status, code = (409, "conflict") if error.conflict else (400, "invalid_input")
+    return error_response(status, code, message, field)
+
+
+@api.errorhandler(CSRFError)
+def csrf_error(error: CSRFError) -> tuple[Response, int]:
+    log.warning("denied %s %s: %s", request.method, request.path, error.description)
+    return error_response(403, "csrf_failed", "Missing or invalid CSRF token (X-CSRFToken).")
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def handle_http_error(error: HTTPException) -> tuple[Response, int]:
+    code = (error.name or "error").lower().replace(" ", "_")
+    status = error.code or 500
+    if status == 429:
+        return error_response(429, "too_many_requests", "Too many attempts; try again later.")
+    return error_response(status, code, error.description or error.name)
+
+
+def handle_database_down(error: DBAPIError) -> tuple[Response, int]:
+    log.error("database unavailable: %s", type(error.orig).__name__)
+    return error_response(503, "database_unavailable", "The database is unavailable; retry soon.")
+
+
+def handle_unexpected(error: Exception) -> tuple[Response, int]:
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return error_response(500, "internal_error", "Something went wrong on our side.")
+
+
+@docs.get("/openapi.json")
+def openapi_document() -> Response:
+    from musicrec.web.api.openapi import document
+
+    return jsonify(document(current_app.config.get("SERVER_NAME")))
+
+
+from musicrec.web.api import routes  # noqa: E402,F401  (registers the routes)

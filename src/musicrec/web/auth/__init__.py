@@ -1,0 +1,150 @@
+"""Sign up, log in, log out, and the account page (change password, delete account)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+
+from musicrec.db.models import User
+from musicrec.services import accounts
+from musicrec.services.auth import end_session, issue_token
+from musicrec.web.auth.guard import (
+    clear_token_cookie,
+    current_user,
+    login_required,
+    safe_next,
+    session_policy,
+    set_token_cookie,
+    settings,
+)
+from musicrec.web.db import db_session
+from musicrec.web.security import (
+    limit_failed_logins_per_account,
+    limit_failed_logins_per_client,
+    limit_signups,
+)
+
+blueprint = Blueprint("auth", __name__)
+log = logging.getLogger("musicrec.auth")
+
+
+def _signed_in(user: User, target: str) -> Response:
+    session = db_session()
+    issued = issue_token(session, user, settings().secret_key, session_policy())
+    session.commit()
+    response = redirect(safe_next(target))
+    set_token_cookie(response, issued.token)
+    return response
+
+
+@blueprint.route("/signup", methods=["GET", "POST"])
+@limit_signups
+def signup() -> Response | str | tuple[str, int]:
+    if request.method == "GET":
+        return render_template("auth/signup.html", errors={}, form={})
+    form = request.form
+    session = db_session()
+    try:
+        user = accounts.sign_up(
+            session,
+            form.get("username", "").strip(),
+            form.get("email", ""),
+            form.get("password", ""),
+            form.get("confirmation", ""),
+        )
+    except accounts.FieldErrors as error:
+        session.rollback()
+        kept = {"username": form.get("username", ""), "email": form.get("email", "")}
+        return render_template("auth/signup.html", errors=error.errors, form=kept), 400
+    session.commit()
+    log.info("signup user_id=%s", user.id)
+    flash(f"Welcome, {user.username}! Start by rating a few artists you know.")
+    return _signed_in(user, url_for("ratings.rate"))
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+@limit_failed_logins_per_client
+@limit_failed_logins_per_account
+def login() -> Response | str | tuple[str, int]:
+    next_path = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return render_template("auth/login.html", next_path=next_path, errors={}, message=None)
+    session = db_session()
+    user = accounts.authenticate(
+        session, request.form.get("login", ""), request.form.get("password", "")
+    )
+    if user is None:
+        log.warning("login failed client=%s", request.remote_addr)
+        message = "Unknown username or wrong password."
+        return (
+            render_template(
+                "auth/login.html", next_path=next_path, errors={"login": message}, message=None
+            ),
+            401,
+        )
+    session.commit()  # a re-hash on login, if parameters changed
+    log.info("login user_id=%s", user.id)
+    return _signed_in(user, next_path)
+
+
+@blueprint.post("/logout")
+def logout() -> Response:
+    session = db_session()
+    if g.get("session_id"):
+        end_session(session, g.session_id)
+        session.commit()
+        log.info("logout user_id=%s", current_user().id if current_user() else None)
+    response = redirect(url_for("main.home"))
+    clear_token_cookie(response)
+    flash("You are logged out.")
+    return response
+
+
+@blueprint.get("/account")
+@login_required
+def account() -> str:
+    return render_template("auth/account.html", errors={})
+
+
+@blueprint.post("/account/password")
+@login_required
+def change_password() -> Response | tuple[str, int]:
+    session = db_session()
+    user = current_user()
+    assert user is not None
+    try:
+        accounts.change_password(
+            session,
+            user,
+            request.form.get("current_password", ""),
+            request.form.get("new_password", ""),
+        )
+    except accounts.FieldErrors as error:
+        session.rollback()
+        return render_template("auth/account.html", errors=error.errors), 400
+    session.commit()
+    log.info("password changed user_id=%s; all sessions ended", user.id)
+    flash("Your password is changed. Please log in again with the new one.")
+    response = redirect(url_for("auth.login"))
+    clear_token_cookie(response)
+    return response
+
+
+@blueprint.post("/account/delete")
+@login_required
+def delete_account() -> Response | tuple[str, int]:
+    session = db_session()
+    user = current_user()
+    assert user is not None
+    try:
+        accounts.delete_account(session, user, request.form.get("password", ""))
+    except accounts.FieldErrors as error:
+        session.rollback()
+        return render_template("auth/account.html", errors=error.errors), 400
+    session.commit()
+    log.info("account deleted user_id=%s", user.id)
+    flash("Your account and all your ratings are deleted.")
+    response = redirect(url_for("main.home"))
+    clear_token_cookie(response)
+    return response

@@ -1,0 +1,111 @@
+"""Who is asking: the token from the Bearer header or the session cookie, checked once a request.
+
+``login_required`` guards pages. A visitor who never signed in is asked to log in; one whose
+session expired is told so and logged out. Either way the answer is a 401 carrying the log-in
+form, which returns them to the page they asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Response, current_app, g, make_response, render_template, request
+
+from musicrec.config import Settings
+from musicrec.db.models import User
+from musicrec.services.auth import SessionPolicy, TokenStatus, verify_token
+from musicrec.web.db import db_session
+
+COOKIE_NAME = "musicrec_token"
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def settings() -> Settings:
+    value: Settings = current_app.config["MUSICREC_SETTINGS"]
+    return value
+
+
+def session_policy() -> SessionPolicy:
+    current = settings()
+    return SessionPolicy(idle_timeout=current.session_idle, absolute_timeout=current.session_max)
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def load_current_user() -> None:
+    """Before each request: set g.user, g.auth_status, g.auth_via and g.session_id."""
+    token = bearer_token()
+    via = "bearer" if token else None
+    if token is None and request.cookies.get(COOKIE_NAME):
+        token, via = request.cookies.get(COOKIE_NAME), "cookie"
+    session = db_session()
+    verified = verify_token(session, token, settings().secret_key, session_policy())
+    session.commit()  # keep the idle-time bookkeeping
+    g.user = verified.user
+    g.auth_status = verified.status
+    g.auth_via = via if verified.user else None
+    g.session_id = verified.session_id
+
+
+def current_user() -> User | None:
+    user: User | None = g.get("user")
+    return user
+
+
+def set_token_cookie(response: Response, token: str) -> None:
+    current = settings()
+    response.set_cookie(
+        COOKIE_NAME,
+        token,
+        max_age=int(current.session_max.total_seconds()),
+        httponly=True,
+        secure=current.env != "development",
+        samesite="Lax",
+        path="/",
+    )
+
+
+def clear_token_cookie(response: Response) -> None:
+    response.delete_cookie(COOKIE_NAME, path="/", samesite="Lax")
+
+
+def login_prompt(status: TokenStatus) -> Response:
+    """The log-in form, answering 401, with the reason and the way back to this page."""
+    expired = status in (TokenStatus.EXPIRED, TokenStatus.INVALID)
+    message = (
+        "Your session expired. Please log in again."
+        if expired
+        else "Please log in to see this page."
+    )
+    next_path = request.full_path.rstrip("?") if request.method == "GET" else "/"
+    response = make_response(
+        render_template("auth/login.html", message=message, next_path=next_path, errors={}), 401
+    )
+    if expired:
+        clear_token_cookie(response)
+    return response
+
+
+def login_required(view: View) -> View:
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if current_user() is None:
+            return login_prompt(g.get("auth_status", TokenStatus.MISSING))
+        return view(*args, **kwargs)
+
+    return guarded  # type: ignore[return-value]
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths: never redirect off-site (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if "\\" in target or any(ord(char) < 32 for char in target):
+        return "/"
+    return target

@@ -1,0 +1,40 @@
+"""Rating pages: search and rate, and the list of my ratings. Changes go through the API."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+
+from musicrec.services import ratings
+from musicrec.services.catalogue import Catalogue
+from musicrec.services.recommending import ENOUGH_RATINGS
+from musicrec.web.auth.guard import current_user, login_required
+from musicrec.web.db import db_session
+
+blueprint = Blueprint("ratings", __name__)
+ONBOARDING_ARTISTS = 20
+
+
+@blueprint.get("/rate")
+@login_required
+def rate() -> str:
+    session = db_session()
+    user = current_user()
+    assert user is not None
+    count = ratings.count(session, user.id)
+    popular = []
+    if count < ENOUGH_RATINGS:
+        rated, _values = ratings.rating_pairs(session, user.id)
+        catalogue: Catalogue = current_app.extensions["musicrec.catalogue"]
+        popular = catalogue.popular(session, ONBOARDING_ARTISTS, rated)
+    return render_template(
+        "ratings/rate.html", rated_count=count, enough=ENOUGH_RATINGS, popular=popular
+    )
+
+
+@blueprint.get("/ratings")
+@login_required
+def mine() -> str:
+    user = current_user()
+    assert user is not None
+    rows = ratings.my_ratings(db_session(), user.id)
+    return render_template("ratings/mine.html", ratings=rows, rated_count=len(rows))

@@ -1,0 +1,51 @@
+"""The recommendations page and artist pages (with similar artists)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template
+
+from musicrec.services import ratings
+from musicrec.services.catalogue import Catalogue
+from musicrec.services.recommending import ENOUGH_RATINGS, Recommender
+from musicrec.web.auth.guard import current_user, login_required
+from musicrec.web.db import db_session
+
+blueprint = Blueprint("recommendations", __name__)
+SIMILAR_ARTISTS = 12
+
+
+def _recommender() -> Recommender:
+    value: Recommender = current_app.extensions["musicrec.recommender"]
+    return value
+
+
+@blueprint.get("/recommendations")
+@login_required
+def index() -> str:
+    session = db_session()
+    user = current_user()
+    assert user is not None
+    return render_template(
+        "recommendations/index.html",
+        past=_recommender().history(session, user.id),
+        rated_count=ratings.count(session, user.id),
+        enough=ENOUGH_RATINGS,
+    )
+
+
+@blueprint.get("/artists/<int:artist_id>")
+def artist(artist_id: int) -> str:
+    session = db_session()
+    catalogue: Catalogue = current_app.extensions["musicrec.catalogue"]
+    found = catalogue.get(session, artist_id)
+    if found is None:
+        abort(404)
+    user = current_user()
+    rating = None
+    if user is not None:
+        rated, values = ratings.rating_pairs(session, user.id)
+        rating = dict(zip(rated, values, strict=True)).get(artist_id)
+    similar = _recommender().similar(session, artist_id, SIMILAR_ARTISTS)
+    return render_template(
+        "recommendations/artist.html", artist=found, similar=similar, rating=rating
+    )

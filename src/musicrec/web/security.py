@@ -1,0 +1,95 @@
+"""Security plumbing for every response: headers, CSRF protection and rate limits."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect
+
+from musicrec.config import Settings
+
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+
+
+def init_security(app: Flask, settings: Settings) -> None:
+    secure = settings.env != "development"
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the Flask session cookie
+        RATELIMIT_ENABLED=settings.rate_limits.strip().lower() != "off",
+        RATELIMIT_STORAGE_URI=settings.rate_limit_storage,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    @app.after_request
+    def add_security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.path.startswith("/api/") or response.mimetype == "text/html":
+            headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def rate_limit() -> str:
+    """The limit for failed logins and sign-ups, read per request from the app's settings."""
+    from flask import current_app
+
+    settings: Settings = current_app.config["MUSICREC_SETTINGS"]
+    value = settings.rate_limits.strip()
+    return "1000000/second" if value.lower() == "off" else value
+
+
+def login_account_key() -> str:
+    """Failed logins are counted per account too, whether named by username or email."""
+    from musicrec.services.accounts import account_key
+    from musicrec.web.db import db_session
+
+    if request.is_json:
+        body = request.get_json(silent=True)
+        login = body.get("username", "") if isinstance(body, dict) else ""
+    else:
+        login = request.form.get("login", "")
+    return account_key(db_session(), str(login))
+
+
+def failed_login(response: Response) -> bool:
+    return response.status_code == 401
+
+
+# One count for the log-in page and the API together, per client and per account.
+limit_failed_logins_per_client = limiter.shared_limit(
+    rate_limit, scope="failed-login-client", methods=["POST"], deduct_when=failed_login
+)
+limit_failed_logins_per_account = limiter.shared_limit(
+    rate_limit,
+    scope="failed-login-account",
+    key_func=login_account_key,
+    methods=["POST"],
+    deduct_when=failed_login,
+)
+limit_signups = limiter.shared_limit(rate_limit, scope="signup", methods=["POST"])

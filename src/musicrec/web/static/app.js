@@ -1,0 +1,185 @@
+// musicrec pages: search as you type, rating, recommendations; all through the JSON API.
+"use strict";
+
+const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken() },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = new Error(data?.error?.message || `Request failed (${response.status})`);
+    error.status = response.status;
+    throw error;
+  }
+  return data;
+}
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "text") node.textContent = value;
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+function setRatedCount(count) {
+  document.querySelectorAll("[data-rated-count]").forEach((node) => { node.textContent = String(count); });
+}
+
+async function refreshRatedCount() {
+  const me = await api("GET", "/api/v1/me");
+  setRatedCount(me.rated_count);
+}
+
+const myRatings = new Map();
+
+function ratingControl(artist) {
+  const select = el("select", { "data-rate": artist.id, "aria-label": `Your rating of ${artist.name}` });
+  select.append(el("option", { value: "", text: "Rate…" }));
+  for (let n = 1; n <= 10; n += 1) select.append(el("option", { value: n, text: String(n) }));
+  const current = myRatings.get(artist.id);
+  select.value = current ? String(current) : "";
+  const remove = el("button", { type: "button", class: "remove", "data-unrate": artist.id, hidden: !current, "aria-label": `Remove your rating of ${artist.name}`, text: "Remove" });
+  return el("span", { class: "rating-control" }, select, remove);
+}
+
+function artistCard(artist, extra) {
+  const main = el("div", { class: "card-main" },
+    el("a", { class: "name", href: `/artists/${artist.id}`, text: artist.name }),
+    artist.lastfm_url ? el("a", { class: "external", href: artist.lastfm_url, rel: "noopener noreferrer", target: "_blank", text: "Last.fm" }) : null);
+  return el("li", { class: "card", "data-artist-id": artist.id }, main, extra || null, ratingControl(artist));
+}
+
+// Rating: any [data-rate] select and [data-unrate] button on any page.
+document.addEventListener("change", async (event) => {
+  const select = event.target.closest("select[data-rate]");
+  if (!select || !select.value) return;
+  const artistId = Number(select.dataset.rate);
+  select.disabled = true;
+  try {
+    const result = await api("PUT", `/api/v1/me/ratings/${artistId}`, { rating: Number(select.value) });
+    myRatings.set(artistId, result.rating);
+    setRatedCount(result.rated_count);
+    document.querySelectorAll(`select[data-rate="${artistId}"]`).forEach((s) => { s.value = String(result.rating); });
+    document.querySelectorAll(`[data-unrate="${artistId}"]`).forEach((b) => { b.hidden = false; });
+  } catch (error) {
+    alert(error.message);
+  } finally {
+    select.disabled = false;
+  }
+});
+
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-unrate]");
+  if (!button) return;
+  const artistId = Number(button.dataset.unrate);
+  try {
+    await api("DELETE", `/api/v1/me/ratings/${artistId}`);
+  } catch (error) {
+    if (error.status !== 404) { alert(error.message); return; }
+  }
+  myRatings.delete(artistId);
+  document.querySelectorAll(`select[data-rate="${artistId}"]`).forEach((s) => { s.value = ""; });
+  document.querySelectorAll(`[data-unrate="${artistId}"]`).forEach((b) => { b.hidden = true; });
+  const row = button.closest("#my-ratings > li");
+  if (row) row.remove();
+  await refreshRatedCount();
+});
+
+// Search as you type.
+function setUpSearch() {
+  const input = document.getElementById("artist-search");
+  if (!input) return;
+  const results = document.getElementById("search-results");
+  const status = document.getElementById("search-status");
+  let timer = null;
+  let controller = null;
+  api("GET", "/api/v1/me/ratings").then((data) => {
+    for (const row of data.ratings) myRatings.set(row.artist.id, row.rating);
+  }).catch(() => {});
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const query = input.value.trim();
+      if (controller) controller.abort();
+      if (!query) { results.replaceChildren(); status.textContent = ""; return; }
+      controller = new AbortController();
+      try {
+        const response = await fetch(`/api/v1/artists?q=${encodeURIComponent(query)}&limit=10`, { signal: controller.signal, headers: { Accept: "application/json" } });
+        const data = await response.json();
+        results.replaceChildren(...data.artists.map((artist) => artistCard(artist)));
+        status.textContent = data.artists.length ? `${data.artists.length} artists found` : "No artist found: you can add it below.";
+      } catch (error) {
+        if (error.name !== "AbortError") status.textContent = "Search failed; try again.";
+      }
+    }, 120);
+  });
+}
+
+function setUpAddArtist() {
+  const form = document.getElementById("add-artist-form");
+  if (!form) return;
+  const status = document.getElementById("add-artist-status");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const name = form.elements.name.value.trim();
+    if (!name) return;
+    try {
+      const data = await api("POST", "/api/v1/artists", { name });
+      document.getElementById("search-results").replaceChildren(artistCard(data.artist));
+      status.textContent = `${data.artist.name} is in the catalogue: rate it above.`;
+      form.reset();
+    } catch (error) {
+      status.textContent = error.message;
+    }
+  });
+}
+
+// Recommendations: fetch new ones; the previous new ones move to the past list.
+function setUpRecommendations() {
+  const button = document.getElementById("get-recommendations");
+  if (!button) return;
+  const fresh = document.getElementById("new-recommendations");
+  const past = document.getElementById("past-recommendations");
+  const status = document.getElementById("recommendations-status");
+  api("GET", "/api/v1/me/ratings").then((data) => {
+    for (const row of data.ratings) myRatings.set(row.artist.id, row.rating);
+  }).catch(() => {});
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    status.textContent = "Finding artists for you…";
+    try {
+      const data = await api("POST", "/api/v1/me/recommendations?n=10");
+      const moved = [...fresh.querySelectorAll("li.card")];
+      if (moved.length) {
+        past.querySelector(".empty")?.remove();
+        past.prepend(...moved);
+      }
+      const items = data.recommendations.map((item) => {
+        const because = item.because.length ? el("p", { class: "why", text: `Because you rated ${item.because.map((a) => a.name).join(", ")}` }) : null;
+        return artistCard(item.artist, because);
+      });
+      fresh.replaceChildren(...(items.length ? items : [el("li", { class: "hint empty", text: "No new artists to recommend right now: rate more artists." })]));
+      status.textContent = items.length ? `${items.length} new recommendations` : "";
+    } catch (error) {
+      status.textContent = error.message;
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  setUpSearch();
+  setUpAddArtist();
+  setUpRecommendations();
+});

@@ -1,0 +1,115 @@
+"""Model versions: atomic publish, listing, loading, fingerprints."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from musicrec.engine import artifacts
+from musicrec.engine.als import make_params, train
+from musicrec.engine.artifacts import ModelStore, fingerprint
+from musicrec.engine.ratings import RatingMatrix
+
+NOW = datetime(2026, 11, 25, 1, 22, 33, tzinfo=UTC)
+
+
+@pytest.fixture(params=["implicit", "explicit"])
+def model(request: pytest.FixtureRequest, blocks_mixed: RatingMatrix):  # type: ignore[no-untyped-def]
+    return train(blocks_mixed, make_params(request.param, factors=3, iterations=5))
+
+
+def test_publish_then_load_gives_the_same_recommendations(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
+    store = ModelStore(tmp_path / "models")
+    assert store.versions() == [] and store.current() is None
+    version = store.publish(
+        model, params=model.params, metrics={"ndcg@10": 0.5}, data_fingerprint="ab" * 32, now=NOW
+    )
+    assert version == "20261125T012233Z-abababababab"
+    assert store.versions() == [version]
+    loaded = store.current()
+    assert loaded is not None and loaded.version == version
+    assert loaded.meta["metrics"] == {"ndcg@10": 0.5}
+    assert loaded.meta["fingerprint"] == "ab" * 32
+    assert loaded.meta["created_at"] == NOW.isoformat()
+    assert loaded.model.recommend(1004, n=5) == model.recommend(1004, n=5)
+    given = ([500, 520, 521], [9, 3, 10])
+    assert loaded.model.recommend_for_ratings(*given) == model.recommend_for_ratings(*given)
+    assert loaded.model.similar_artists(501) == model.similar_artists(501)
+
+
+def test_versions_are_newest_first_and_same_second_publishes_are_distinct(
+    tmp_path: Path, model  # type: ignore[no-untyped-def]
+) -> None:
+    store = ModelStore(tmp_path)
+    publish = lambda fp, now: store.publish(  # noqa: E731
+        model, params=model.params, metrics={}, data_fingerprint=fp, now=now
+    )
+    first = publish("f" * 64, NOW)
+    second = publish("0" * 64, NOW)  # same second, a fingerprint that sorts first
+    third = publish("f" * 64, NOW)
+    later = publish("1" * 64, NOW.replace(minute=30))
+    assert len({first, second, third}) == 3
+    assert store.versions() == [later, third, second, first]
+    assert store.current().version == later  # type: ignore[union-attr]
+
+
+def test_leftover_temp_dir_and_incomplete_version_are_ignored(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
+    store = ModelStore(tmp_path)
+    good = store.publish(model, params=model.params, metrics={}, data_fingerprint="a" * 64, now=NOW)
+    # a crash mid-write leaves a temp folder, even one that looks complete
+    crashed = tmp_path / ".tmp-crashed"
+    crashed.mkdir()
+    (crashed / "meta.json").write_text("{}")
+    (crashed / "arrays.npz").write_bytes(b"partial")
+    # and a folder without its arrays is not a version either
+    (tmp_path / "29991231T000000Z-bbbbbbbbbbbb").mkdir()
+    (tmp_path / "29991231T000000Z-bbbbbbbbbbbb" / "meta.json").write_text("{}")
+    assert store.versions() == [good]
+    assert store.current().version == good  # type: ignore[union-attr]
+    with pytest.raises(FileNotFoundError):
+        store.load("29991231T000000Z-bbbbbbbbbbbb")
+
+
+def test_failed_publish_leaves_current_unchanged_and_no_debris(
+    tmp_path: Path, model, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    store = ModelStore(tmp_path)
+    good = store.publish(model, params=model.params, metrics={}, data_fingerprint="a" * 64, now=NOW)
+
+    def broken_fsync(_path: Path) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(artifacts, "_fsync_dir", broken_fsync)
+    with pytest.raises(OSError, match="disk full"):
+        store.publish(model, params=model.params, metrics={}, data_fingerprint="c" * 64)
+    assert store.versions() == [good]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [good]
+
+
+def test_unserialisable_metrics_fail_before_anything_is_visible(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
+    store = ModelStore(tmp_path)
+    with pytest.raises(TypeError):
+        store.publish(model, params=model.params, metrics={"x": object()}, data_fingerprint="d" * 64)
+    assert store.versions() == [] and list(tmp_path.iterdir()) == []
+
+
+def test_meta_is_plain_json(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
+    version = ModelStore(tmp_path).publish(
+        model, params=model.params, metrics={"rmse": 1.0}, data_fingerprint="e" * 64, now=NOW
+    )
+    meta = json.loads((tmp_path / version / "meta.json").read_text())
+    assert meta["kind"] == model.kind and meta["params"] == model.params
+
+
+def test_fingerprint_is_sha256_of_the_arrays_and_sensitive_to_each() -> None:
+    users, items, ratings = np.array([1, 2]), np.array([3, 4]), np.array([5.0, 6.0])
+    value = fingerprint(users, items, ratings)
+    assert len(value) == 64 and int(value, 16) >= 0
+    assert value == fingerprint(users.astype(np.int32), items, ratings.astype(np.int16))
+    assert value != fingerprint(users, items, np.array([5.0, 7.0]))
+    assert value != fingerprint(items, users, ratings)
+    assert value != fingerprint(users[:1], items[:1], ratings[:1])

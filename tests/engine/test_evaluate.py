@@ -1,0 +1,82 @@
+"""The evaluation pipeline: shape of the result on tiny data, targets on the shared data."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from musicrec.datasets import ListeningData
+from musicrec.engine.evaluate import evaluate_dataset, format_report, ranking_metrics
+from tests.conftest import SHARED_DATA
+
+MODELS = {"implicit-als", "explicit-als", "most-popular", "item-knn-bm25"}
+RANKING = {"ndcg@10", "precision@10", "recall@10", "map@10", "hit_rate@10", "coverage@10"}
+
+
+def tiny_listening_data(seed: int = 0) -> ListeningData:
+    """60 users in two taste blocks of 40 artists, 12-20 artists each, skewed listen counts."""
+    rng = np.random.default_rng(seed)
+    users, items, listens = [], [], []
+    for u in range(60):
+        block = u % 2
+        n = int(rng.integers(12, 21))
+        chosen = np.sort(rng.choice(40, size=n, replace=False) + 40 * block)
+        users += [u + 1] * n
+        items += (chosen + 100).tolist()
+        listens += rng.zipf(1.5, size=n).tolist()
+    artist_ids = np.arange(100, 180)
+    return ListeningData(
+        artist_ids=artist_ids,
+        artist_names=[f"artist {i}" for i in artist_ids],
+        artist_urls=["" for _ in artist_ids],
+        user_ids=np.array(users, dtype=np.int64),
+        item_ids=np.array(items, dtype=np.int64),
+        listens=np.array(listens, dtype=np.int64),
+        source_rows=len(users),
+    )
+
+
+def test_ranking_metrics_average_over_users() -> None:
+    recommended = np.array([[1, 2, -1], [3, 4, 5]])
+    result = ranking_metrics(recommended, [{2}, {9}], catalogue_size=10, k=3)
+    assert result["precision@3"] == pytest.approx(round((1 / 3 + 0) / 2, 4))
+    assert result["hit_rate@3"] == 0.5
+    assert result["coverage@3"] == 0.5
+
+
+def test_result_has_the_issue_json_shape_and_beats_popularity_on_blocks() -> None:
+    result = evaluate_dataset(tiny_listening_data(), seed=3, dataset_name="tiny")
+    assert set(result) == {"dataset", "seed", "protocols", "default_model"}
+    assert result["dataset"] == "tiny" and result["seed"] == 3
+    assert result["default_model"] == "implicit-als"
+    protocols = result["protocols"]
+    assert set(protocols) == {"holdout", "new-users", "ratings"}
+    for name in ("holdout", "new-users"):
+        assert set(protocols[name]) == MODELS
+        assert all(set(values) == RANKING for values in protocols[name].values())
+    assert set(protocols["ratings"]) == {"explicit-als", "global-mean", "damped-bias"}
+    holdout = protocols["holdout"]
+    assert holdout["implicit-als"]["ndcg@10"] > holdout["most-popular"]["ndcg@10"]
+    report = format_report(result)
+    assert "implicit-als (default)" in report and "new-users" in report
+    assert evaluate_dataset(tiny_listening_data(), seed=3, dataset_name="tiny") == result
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_issue_targets_on_the_shared_data() -> None:
+    if not SHARED_DATA.exists():
+        pytest.skip(f"no shared data at {SHARED_DATA}")
+    from musicrec.datasets import load_lastfm
+
+    started = time.perf_counter()
+    result = evaluate_dataset(load_lastfm(SHARED_DATA), seed=42, dataset_name=str(SHARED_DATA))
+    assert time.perf_counter() - started < 180
+    default = result["protocols"]["holdout"][result["default_model"]]
+    assert default["ndcg@10"] >= 0.24
+    assert default["precision@10"] >= 0.20
+    assert default["coverage@10"] >= 0.06
+    new = result["protocols"]["new-users"]
+    assert new[result["default_model"]]["ndcg@10"] >= 2.6 * new["most-popular"]["ndcg@10"]
