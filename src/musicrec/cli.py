@@ -98,8 +98,13 @@ def setup(context: click.Context, data_path: Path) -> None:
 
 
 @main.command()
-@click.option("--kind", type=click.Choice(["implicit", "explicit"]), default="implicit",
-              show_default=True, help="ALS formulation.")
+@click.option(
+    "--kind",
+    type=click.Choice(["implicit", "explicit"]),
+    default="implicit",
+    show_default=True,
+    help="ALS formulation.",
+)
 @click.option("--factors", type=click.IntRange(min=1), help="Latent factors (rank).")
 @click.option("--iterations", type=click.IntRange(min=1), help="ALS sweeps.")
 @click.option("--regularization", type=click.FloatRange(min=0), help="L2 regularisation.")
@@ -153,8 +158,13 @@ def models(settings: Settings) -> None:
 
 
 @main.command()
-@click.option("--dataset", "dataset", type=click.Path(path_type=Path), required=True,
-              help="The CSV pair or the hetrec zip/folder.")
+@click.option(
+    "--dataset",
+    "dataset",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The CSV pair or the hetrec zip/folder.",
+)
 @click.option("--seed", default=42, show_default=True, type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def evaluate(dataset: Path, seed: int, as_json: bool) -> None:

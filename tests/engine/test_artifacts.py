@@ -42,7 +42,8 @@ def test_publish_then_load_gives_the_same_recommendations(tmp_path: Path, model)
 
 
 def test_versions_are_newest_first_and_same_second_publishes_are_distinct(
-    tmp_path: Path, model  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    model,  # type: ignore[no-untyped-def]
 ) -> None:
     store = ModelStore(tmp_path)
     publish = lambda fp, now: store.publish(  # noqa: E731
@@ -75,7 +76,9 @@ def test_leftover_temp_dir_and_incomplete_version_are_ignored(tmp_path: Path, mo
 
 
 def test_failed_publish_leaves_current_unchanged_and_no_debris(
-    tmp_path: Path, model, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    model,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     store = ModelStore(tmp_path)
     good = store.publish(model, params=model.params, metrics={}, data_fingerprint="a" * 64, now=NOW)
@@ -93,7 +96,9 @@ def test_failed_publish_leaves_current_unchanged_and_no_debris(
 def test_unserialisable_metrics_fail_before_anything_is_visible(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
     store = ModelStore(tmp_path)
     with pytest.raises(TypeError):
-        store.publish(model, params=model.params, metrics={"x": object()}, data_fingerprint="d" * 64)
+        store.publish(
+            model, params=model.params, metrics={"x": object()}, data_fingerprint="d" * 64
+        )
     assert store.versions() == [] and list(tmp_path.iterdir()) == []
 
 

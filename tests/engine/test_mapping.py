@@ -27,7 +27,9 @@ def test_rank_mapping_matches_per_user_reference() -> None:
     rng = np.random.default_rng(0)
     user_index = np.repeat(np.arange(30), rng.integers(1, 60, size=30))
     listens = rng.integers(1, 20, size=user_index.size)  # many ties
-    np.testing.assert_array_equal(rank_1_10(user_index, listens), _rank_reference(user_index, listens))
+    np.testing.assert_array_equal(
+        rank_1_10(user_index, listens), _rank_reference(user_index, listens)
+    )
 
 
 def test_rank_mapping_spreads_one_user_over_the_scale() -> None:

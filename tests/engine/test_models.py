@@ -20,7 +20,12 @@ IMPLICIT = make_params(
     "implicit", factors=4, iterations=15, regularization=5.0, alpha=0.2, threads=1
 )
 EXPLICIT = make_params(
-    "explicit", factors=4, iterations=15, regularization=0.1, bias_regularization=1.0
+    "explicit",
+    factors=4,
+    iterations=15,
+    regularization=0.1,
+    user_bias_regularization=1.0,
+    item_bias_regularization=1.0,
 )
 
 BUILDERS: dict[str, Callable[[RatingMatrix], Recommender]] = {
@@ -160,7 +165,9 @@ def test_implicit_fold_in_is_close_to_trained_user_vectors(blocks_positive: Rati
         ]
 
 
-def test_implicit_fold_in_equals_the_librarys_recalculate_user(blocks_positive: RatingMatrix) -> None:
+def test_implicit_fold_in_equals_the_librarys_recalculate_user(
+    blocks_positive: RatingMatrix,
+) -> None:
     from implicit.cpu.als import AlternatingLeastSquares
 
     model = train(blocks_positive, IMPLICIT)
@@ -170,10 +177,10 @@ def test_implicit_fold_in_equals_the_librarys_recalculate_user(blocks_positive: 
     ids = np.array([503, 505, 507, 510])
     ratings = np.array([10.0, 3.0, 7.0, 9.0])
     fold = model.fold_in(ids, ratings)
-    row = sp.csr_matrix(
-        (fold.targets, (np.zeros(4, int), model.items.indices(ids))), shape=(1, 30)
+    row = sp.csr_matrix((fold.targets, (np.zeros(4, int), model.items.indices(ids))), shape=(1, 30))
+    np.testing.assert_allclose(
+        fold.vector, reference.recalculate_user(0, row), rtol=1e-3, atol=1e-5
     )
-    np.testing.assert_allclose(fold.vector, reference.recalculate_user(0, row), rtol=1e-3, atol=1e-5)
 
 
 def test_bm25_row_matches_the_librarys_bm25_weight(blocks_mixed: RatingMatrix) -> None:
@@ -188,9 +195,7 @@ def test_bm25_row_matches_the_librarys_bm25_weight(blocks_mixed: RatingMatrix) -
 
 
 @pytest.mark.parametrize("params", [IMPLICIT, EXPLICIT], ids=["implicit", "explicit"])
-def test_because_decomposition_sums_to_the_score(
-    params: dict, blocks_mixed: RatingMatrix
-) -> None:
+def test_because_decomposition_sums_to_the_score(params: dict, blocks_mixed: RatingMatrix) -> None:
     model = train(blocks_mixed, params)
     fold = model.fold_in([500, 503, 520], [10.0, 6.0, 2.0])
     items = model._augmented_items(slice(None))

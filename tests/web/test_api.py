@@ -193,3 +193,30 @@ def test_unknown_routes_answer_json_404(client: FlaskClient) -> None:
 
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_recommendations_come_from_the_published_model_with_reasons(
+    app, client: FlaskClient, catalogue: dict[str, int], db_engine
+) -> None:
+    from musicrec.services.training import train_and_publish
+
+    settings = app.config["MUSICREC_SETTINGS"]
+    report = train_and_publish(db_engine, settings.model_dir, factors=4, iterations=5)
+    _user, token = api_signup(client)
+    for name in ("Radiohead", "Björk", "Air"):
+        client.put(
+            f"/api/v1/me/ratings/{catalogue[name]}", json={"rating": 9}, headers=bearer(token)
+        )
+
+    batch = client.post("/api/v1/me/recommendations?n=3", headers=bearer(token)).get_json()
+    similar = client.get(f"/api/v1/artists/{catalogue['Radiohead']}/similar?n=3").get_json()
+
+    assert batch["model_version"] == report.version
+    assert client.get("/api/v1/health").get_json()["model_version"] == report.version
+    names = {r["artist"]["name"] for r in batch["recommendations"]}
+    assert names and not names & {"Radiohead", "Björk", "Air"}
+    assert any(r["because"] for r in batch["recommendations"])
+    for item in batch["recommendations"]:
+        assert {b["name"] for b in item["because"]} <= {"Radiohead", "Björk", "Air"}
+    assert len(similar["artists"]) == 3
+    assert catalogue["Radiohead"] not in {a["id"] for a in similar["artists"]}

@@ -230,7 +230,11 @@ def test_asvs_6_2_4_the_username_and_email_are_refused_as_password(client: Flask
     for password in ("longusername", "LongUserName@example.com"):
         response = client.post(
             "/api/v1/auth/signup",
-            json={"username": "longusername", "email": "LongUserName@example.com", "password": password},
+            json={
+                "username": "longusername",
+                "email": "LongUserName@example.com",
+                "password": password,
+            },
         )
         assert response.status_code == 400, password
         assert response.get_json()["error"]["field"] == "password"
@@ -321,9 +325,7 @@ def test_asvs_16_3_logins_failures_and_denials_are_logged_without_secrets(
     assert any("logout" in m for m in messages)
 
 
-def test_asvs_16_3_2_denied_pages_are_logged(
-    app: Flask, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_asvs_16_3_2_denied_pages_are_logged(app: Flask, caplog: pytest.LogCaptureFixture) -> None:
     """ASVS 16.3.2: a refused page (no session, or an ended one) leaves a log record."""
     caplog.set_level(logging.INFO)
     browser = app.test_client()

@@ -58,9 +58,11 @@ def alice_and_bob(app: Flask, catalogue: dict[str, int]) -> dict[str, object]:
     """Alice (cookie and Bearer) with ratings and recommendations; Bob (cookie and Bearer)."""
     alice_browser = app.test_client()
     page_signup(alice_browser, "alice")
-    alice_token = app.test_client().post(
-        "/api/v1/auth/token", json={"username": "alice", "password": PASSWORD}
-    ).get_json()["token"]
+    alice_token = (
+        app.test_client()
+        .post("/api/v1/auth/token", json={"username": "alice", "password": PASSWORD})
+        .get_json()["token"]
+    )
     for name in ("Iron Maiden", "Metallica"):
         response = app.test_client().put(
             f"/api/v1/me/ratings/{catalogue[name]}", json={"rating": 9}, headers=bearer(alice_token)
@@ -72,13 +74,17 @@ def alice_and_bob(app: Flask, catalogue: dict[str, int]) -> dict[str, object]:
     assert recommended.status_code == 201
     bob_browser = app.test_client()
     page_signup(bob_browser, "bob")
-    bob_token = app.test_client().post(
-        "/api/v1/auth/token", json={"username": "bob", "password": PASSWORD}
-    ).get_json()["token"]
+    bob_token = (
+        app.test_client()
+        .post("/api/v1/auth/token", json={"username": "bob", "password": PASSWORD})
+        .get_json()["token"]
+    )
     return {
         "alice_browser": alice_browser,
         "alice_token": alice_token,
-        "alice_recommended": [r["artist"]["name"] for r in recommended.get_json()["recommendations"]],
+        "alice_recommended": [
+            r["artist"]["name"] for r in recommended.get_json()["recommendations"]
+        ],
         "bob_browser": bob_browser,
         "bob_token": bob_token,
     }
@@ -118,7 +124,10 @@ def test_asvs_8_2_2_user_b_cannot_change_user_a_ratings(
     maiden = catalogue["Iron Maiden"]
 
     assert client.delete(f"/api/v1/me/ratings/{maiden}", headers=bob).status_code == 404
-    assert client.put(f"/api/v1/me/ratings/{maiden}", json={"rating": 1}, headers=bob).status_code == 201
+    assert (
+        client.put(f"/api/v1/me/ratings/{maiden}", json={"rating": 1}, headers=bob).status_code
+        == 201
+    )
     client.post("/api/v1/me/recommendations?n=2", headers=bob)
 
     alice_ratings = client.get(
@@ -166,7 +175,10 @@ def test_asvs_8_2_2_there_is_no_route_naming_another_user(app: Flask) -> None:
     for rule in app.url_map.iter_rules():
         assert not any(arg in ("user_id", "username", "user") for arg in rule.arguments), rule.rule
         if "rating" in rule.rule or "recommendation" in rule.rule:
-            assert rule.rule.startswith("/api/v1/me/") or rule.rule in ("/ratings", "/recommendations")
+            assert rule.rule.startswith("/api/v1/me/") or rule.rule in (
+                "/ratings",
+                "/recommendations",
+            )
 
 
 # -- every non-public route is 401 when anonymous -----------------------------------------------
@@ -191,7 +203,10 @@ def test_asvs_8_every_non_public_route_is_401_when_anonymous(
         path = rules[(method, rule)]
         if path.startswith("/api/"):
             response = _send(visitor, method, path)
-            ok = response.status_code == 401 and response.get_json()["error"]["code"] == "unauthorized"
+            ok = (
+                response.status_code == 401
+                and response.get_json()["error"]["code"] == "unauthorized"
+            )
         else:
             response = visitor.open(path, method=method, data={"csrf_token": token})
             ok = response.status_code == 401
@@ -264,11 +279,15 @@ def test_asvs_3_5_1_cookie_api_calls_need_a_csrf_token_bearer_calls_do_not(
     assert missing.status_code == wrong.status_code == 403
     assert missing.get_json()["error"]["code"] == "csrf_failed"
     assert snapshot(db_engine) == before
-    good = browser.put(path, json={"rating": 7}, headers={"X-CSRFToken": csrf_from(browser, "/rate")})
+    good = browser.put(
+        path, json={"rating": 7}, headers={"X-CSRFToken": csrf_from(browser, "/rate")}
+    )
     assert good.status_code == 201
-    token = app.test_client().post(
-        "/api/v1/auth/token", json={"username": username, "password": PASSWORD}
-    ).get_json()["token"]
+    token = (
+        app.test_client()
+        .post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+        .get_json()["token"]
+    )
     by_bearer = app.test_client().put(path, json={"rating": 4}, headers=bearer(token))
     assert by_bearer.status_code == 200
 
@@ -286,7 +305,9 @@ def test_asvs_3_5_1_every_cookie_authenticated_api_change_needs_csrf(
     )
     before = snapshot(db_engine)
     changes = [
-        (m, p) for m, p, _e in routes(app, catalogue["Muse"]) if p.startswith("/api/") and m != "GET"
+        (m, p)
+        for m, p, _e in routes(app, catalogue["Muse"])
+        if p.startswith("/api/") and m != "GET"
     ]
     assert len(changes) >= 5
 
@@ -403,12 +424,17 @@ def test_asvs_1_2_1_an_artist_name_with_markup_is_escaped_in_every_page(
     artist_id = added.get_json()["artist"]["id"]
     assert added.get_json()["artist"]["name"] == PAYLOAD
     assert added.mimetype == "application/json"
-    assert browser.put(f"/api/v1/me/ratings/{artist_id}", json={"rating": 9}, headers=csrf).status_code == 201
+    assert (
+        browser.put(f"/api/v1/me/ratings/{artist_id}", json={"rating": 9}, headers=csrf).status_code
+        == 201
+    )
     # Another user who rates the payload and Radiohead makes the payload a recommendation.
     other = app.test_client()
     page_signup(other)
     other_csrf = {"X-CSRFToken": csrf_from(other, "/rate")}
-    other.put(f"/api/v1/me/ratings/{catalogue['Radiohead']}", json={"rating": 9}, headers=other_csrf)
+    other.put(
+        f"/api/v1/me/ratings/{catalogue['Radiohead']}", json={"rating": 9}, headers=other_csrf
+    )
     other.post("/api/v1/me/recommendations?n=25", headers=other_csrf)
 
     pages = {

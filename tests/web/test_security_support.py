@@ -70,7 +70,7 @@ def snapshot(engine: Engine, ignore: frozenset[str] = frozenset({"last_seen_at"}
             ]
             quoted = ", ".join(f'"{c}"' for c in columns)
             rows = connection.execute(text(f'SELECT {quoted} FROM "{table}"')).all()
-            state[table] = sorted((tuple(map(repr, row)) for row in rows))
+            state[table] = sorted(tuple(map(repr, row)) for row in rows)
     return state
 
 

@@ -131,7 +131,9 @@ def test_asvs_7_4_2_tokens_replayed_after_account_deletion_are_refused(
     username = page_signup(browser)
     cookie = token_cookie(browser)
     api_token = _api_token(app.test_client(), username)
-    user_id = app.test_client().get("/api/v1/me", headers=bearer(api_token)).get_json()["user"]["id"]
+    user_id = (
+        app.test_client().get("/api/v1/me", headers=bearer(api_token)).get_json()["user"]["id"]
+    )
     for name in ("Radiohead", "Björk"):
         app.test_client().put(
             f"/api/v1/me/ratings/{catalogue[name]}", json={"rating": 8}, headers=bearer(api_token)
@@ -320,7 +322,8 @@ def test_forged_and_tampered_tokens_are_refused(app: Flask, app_settings: Settin
     key = app_settings.secret_key
     forged = [
         jwt.encode(claims, "a different secret key of enough length!!", algorithm="HS256"),
-        jwt.encode({**claims, "sub": str(alice_id)}, key, algorithm="HS256"),  # Bob's session as Alice
+        # Bob's session, claimed for Alice:
+        jwt.encode({**claims, "sub": str(alice_id)}, key, algorithm="HS256"),
         jwt.encode(claims, None, algorithm="none"),  # an unsigned token
         jwt.encode({**claims, "sid": "no-such-session"}, key, algorithm="HS256"),
         bob[:-4] + ("AAAA" if not bob.endswith("AAAA") else "BBBB"),  # a broken signature

@@ -16,6 +16,7 @@ from musicrec.db.types import utcnow
 class NewRecommendation:
     artist_id: int
     score: float
+    because: tuple[int, ...] = ()
 
 
 def recommended_artist_ids(session: Session, user_id: int) -> set[int]:
@@ -35,6 +36,7 @@ def add_recommendations(
             artist_id=item.artist_id,
             score=item.score,
             model_version=model_version,
+            because=list(item.because),
             created_at=now,
         )
         for item in items

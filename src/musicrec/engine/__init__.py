@@ -1,4 +1,15 @@
 """The recommender engine: ratings in as arrays, models, scores and metrics out.
 
 It imports neither Flask nor SQLAlchemy; the web app, the services and the CLI call it.
+
+Modules (import what you need; this package imports nothing itself, so the importer's use of
+``mapping`` stays cheap):
+
+- ``mapping``: listens -> 1..10 ratings (``listens_to_ratings`` is the import's default);
+- ``als``: ``make_params``, ``train``/``train_arrays`` for implicit or explicit ALS;
+- ``model``: the ``Recommender`` interface, ``Recommendation``, shared factor-model code;
+- ``implicit_als``, ``explicit_als``, ``solve``: the two formulations and the batched solver;
+- ``popularity``: the fallback model; ``knn``, ``baselines``: evaluation baselines;
+- ``artifacts``: ``ModelStore`` (atomic versions) and ``fingerprint``;
+- ``metrics``, ``split``, ``evaluate``, ``compare``: offline evaluation.
 """

@@ -21,9 +21,9 @@ DEFAULT_KIND = "implicit"
 DEFAULTS: dict[str, dict[str, Any]] = {
     "implicit": {
         "kind": "implicit",
-        "factors": 64,
+        "factors": 48,
         "iterations": 15,
-        "regularization": 0.1,
+        "regularization": 1.0,
         "alpha": 0.2,
         "confidence": "bm25",
         "bm25_k1": 100.0,
@@ -33,10 +33,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "explicit": {
         "kind": "explicit",
-        "factors": 8,
-        "iterations": 10,
-        "regularization": 0.1,
-        "bias_regularization": 5.0,
+        "factors": 16,
+        "iterations": 15,
+        "regularization": 2.0,
+        "user_bias_regularization": 10.0,
+        "item_bias_regularization": 25.0,
         "seed": 42,
     },
 }
@@ -81,7 +82,9 @@ def train_arrays(
     catalogue: np.ndarray | None = None,
 ) -> FactorModel:
     """Train from parallel arrays of database ids and 1..10 ratings."""
-    return train(RatingMatrix.from_arrays(user_ids, artist_ids, ratings, catalogue=catalogue), params)
+    return train(
+        RatingMatrix.from_arrays(user_ids, artist_ids, ratings, catalogue=catalogue), params
+    )
 
 
 def model_from_arrays(arrays: dict[str, np.ndarray], params: dict[str, Any]) -> FactorModel:

@@ -94,14 +94,16 @@ class ModelStore:
         }
         temp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=self.directory))
         try:
-            _write_synced(temp / ARRAYS, lambda f: np.savez(f, **model.arrays()))
+            arrays = model.arrays()
+            _write_synced(temp / ARRAYS, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
             _write_synced(temp / META, lambda f: f.write(json.dumps(meta, indent=2).encode()))
             _fsync_dir(temp)
             # Same-second publishes get a counter after the newest one of that second, so
             # name order is publication order even when fingerprints differ.
             stamp = stem.split("-")[0]
-            same_second = [_sort_key(n)[1] for n in os.listdir(self.directory)
-                           if n.startswith(stamp + "-")]
+            same_second = [
+                _sort_key(n)[1] for n in os.listdir(self.directory) if n.startswith(stamp + "-")
+            ]
             first = max(same_second) + 1 if same_second else 0
             for attempt in range(first, first + 1000):
                 name = stem if attempt == 0 else f"{stem}-{attempt}"

@@ -35,9 +35,13 @@ class DampedBias:
         u, i = users.indices(user_ids), items.indices(item_ids)
         r = np.asarray(ratings, dtype=np.float64)
         mu = float(r.mean())
-        item_bias = np.bincount(i, r - mu, len(items)) / (np.bincount(i, minlength=len(items)) + item_damping)
+        item_bias = np.bincount(i, r - mu, len(items)) / (
+            np.bincount(i, minlength=len(items)) + item_damping
+        )
         residual = r - mu - item_bias[i]
-        user_bias = np.bincount(u, residual, len(users)) / (np.bincount(u, minlength=len(users)) + user_damping)
+        user_bias = np.bincount(u, residual, len(users)) / (
+            np.bincount(u, minlength=len(users)) + user_damping
+        )
         return cls(users, items, mu, user_bias, item_bias)
 
     def predict(self, user_ids: np.ndarray, item_ids: np.ndarray) -> np.ndarray:

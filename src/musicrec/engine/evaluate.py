@@ -60,20 +60,26 @@ def _relevant(user_ids: np.ndarray, item_ids: np.ndarray) -> tuple[np.ndarray, l
 
 
 def _models(
-    ratings: RatingMatrix, params: dict[str, dict[str, Any]]
+    ratings: RatingMatrix, params: dict[str, dict[str, Any]], only: set[str] | None = None
 ) -> dict[str, Any]:
-    """The four compared models, default first, all trained on the same ratings."""
+    """The four compared models (or those named in ``only``), default first, all trained on
+    the same ratings."""
     other = "explicit" if DEFAULT_KIND == "implicit" else "implicit"
-    return {
-        MODEL_NAMES[DEFAULT_KIND]: train(ratings, params[DEFAULT_KIND]),
-        MODEL_NAMES[other]: train(ratings, params[other]),
-        "most-popular": PopularityModel.fit(ratings),
-        "item-knn-bm25": ItemKNNModel(ratings),
+    builders = {
+        MODEL_NAMES[DEFAULT_KIND]: lambda: train(ratings, params[DEFAULT_KIND]),
+        MODEL_NAMES[other]: lambda: train(ratings, params[other]),
+        "most-popular": lambda: PopularityModel.fit(ratings),
+        "item-knn-bm25": lambda: ItemKNNModel(ratings),
     }
+    return {name: build() for name, build in builders.items() if only is None or name in only}
 
 
 def holdout(
-    data: ListeningData, ratings: np.ndarray, seed: int, params: dict[str, dict[str, Any]]
+    data: ListeningData,
+    ratings: np.ndarray,
+    seed: int,
+    params: dict[str, dict[str, Any]],
+    only: set[str] | None = None,
 ) -> dict[str, dict[str, float]]:
     test = holdout_split(data.user_ids, seed=seed)
     train_ratings = RatingMatrix.from_arrays(
@@ -82,12 +88,16 @@ def holdout(
     users, relevant = _relevant(data.user_ids[test], data.item_ids[test])
     return {
         name: ranking_metrics(model.recommend_batch(users, K), relevant, data.artist_ids.size)
-        for name, model in _models(train_ratings, params).items()
+        for name, model in _models(train_ratings, params, only).items()
     }
 
 
 def new_users(
-    data: ListeningData, ratings: np.ndarray, seed: int, params: dict[str, dict[str, Any]]
+    data: ListeningData,
+    ratings: np.ndarray,
+    seed: int,
+    params: dict[str, dict[str, Any]],
+    only: set[str] | None = None,
 ) -> dict[str, dict[str, float]]:
     split = new_user_split(data.user_ids, data.listens, seed=seed)
     train_ratings = RatingMatrix.from_arrays(
@@ -99,7 +109,7 @@ def new_users(
     users, relevant = _relevant(data.user_ids[split.test], data.item_ids[split.test])
     given_users = data.user_ids[split.given]
     results = {}
-    for name, model in _models(train_ratings, params).items():
+    for name, model in _models(train_ratings, params, only).items():
         rows = []
         for user in users:
             mine = given_users == user
@@ -163,12 +173,19 @@ def evaluate_dataset(
 
 def format_report(result: dict[str, Any]) -> str:
     """A human-readable markdown table per protocol."""
-    lines = [f"dataset: {result['dataset']}  seed: {result['seed']}  "
-             f"default model: {result['default_model']}"]
+    lines = [
+        f"dataset: {result['dataset']}  seed: {result['seed']}  "
+        f"default model: {result['default_model']}"
+    ]
     for protocol, table in result["protocols"].items():
         columns = list(next(iter(table.values())).keys())
-        lines += ["", f"{protocol}:", "", "| model | " + " | ".join(columns) + " |",
-                  "|---" * (len(columns) + 1) + "|"]
+        lines += [
+            "",
+            f"{protocol}:",
+            "",
+            "| model | " + " | ".join(columns) + " |",
+            "|---" * (len(columns) + 1) + "|",
+        ]
         for model, values in table.items():
             mark = " (default)" if model == result["default_model"] else ""
             cells = " | ".join(f"{values[c]:.4f}" for c in columns)

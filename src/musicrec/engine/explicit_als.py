@@ -8,7 +8,8 @@ jointly with the factors by augmenting the vectors, x~_u = [x_u, b_u] against y~
     x~_u = (Y~_u^T Y~_u + diag(lambda n_u, ..., lambda n_u, lambda_b))^-1 Y~_u^T (r_u - mu - b_I)
 
 and symmetrically for the artists; lambda_b is a constant (a damping, as in the classic damped
-bias baseline) so that biases of users with few ratings shrink towards 0.
+bias baseline, one for users and one for artists) so that biases resting on few ratings shrink
+towards 0.
 
 Why by hand: ``implicit`` only solves the implicit-feedback objective and Spark needs a JVM;
 the batched per-row solver lives in :mod:`musicrec.engine.solve` (no Python loop per user).
@@ -58,7 +59,7 @@ class ExplicitALSModel(FactorModel):
             np.array([rated.size]),
             k,
             float(self.params["regularization"]),
-            float(self.params["bias_regularization"]),
+            float(self.params["user_bias_regularization"]),
         )[0]
         # W = (Y~_r^T Y~_r + diag(reg))^-1;  x~ = W Y~_r^T t
         weights = np.linalg.inv(yr.T @ yr + np.diag(reg))
@@ -82,7 +83,9 @@ def train_explicit(ratings: RatingMatrix, params: dict) -> ExplicitALSModel:
     """Alternate the two batched solves ``iterations`` times, then one last user solve so
     that stored user vectors are exactly the fold-in of their ratings."""
     k = int(params["factors"])
-    lam, lam_bias = float(params["regularization"]), float(params["bias_regularization"])
+    lam = float(params["regularization"])
+    user_damping = float(params["user_bias_regularization"])
+    item_damping = float(params["item_bias_regularization"])
     by_user = ratings.matrix.astype(np.float64).tocsr()
     by_item = by_user.T.tocsr()
     mu = float(by_user.data.mean()) if by_user.nnz else 0.0
@@ -90,8 +93,8 @@ def train_explicit(ratings: RatingMatrix, params: dict) -> ExplicitALSModel:
     n_users, n_items = by_user.shape
     item_factors = rng.normal(0.0, 0.1 / np.sqrt(k), (n_items, k))
     item_bias = np.zeros(n_items)
-    user_reg = _regularisation(np.diff(by_user.indptr), k, lam, lam_bias)
-    item_reg = _regularisation(np.diff(by_item.indptr), k, lam, lam_bias)
+    user_reg = _regularisation(np.diff(by_user.indptr), k, lam, user_damping)
+    item_reg = _regularisation(np.diff(by_item.indptr), k, lam, item_damping)
 
     def user_step() -> np.ndarray:
         targets = by_user.data - mu - item_bias[by_user.indices]

@@ -6,6 +6,8 @@ item-item dot product kept to the K nearest neighbours of each item.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
@@ -18,13 +20,17 @@ class ItemKNNModel:
 
     kind = "item-knn-bm25"
 
-    def __init__(self, ratings: RatingMatrix, *, neighbours: int = 100, k1: float = 1.2,
-                 b: float = 0.75):
+    def __init__(
+        self, ratings: RatingMatrix, *, neighbours: int = 100, k1: float = 1.2, b: float = 0.75
+    ):
         from implicit.nearest_neighbours import BM25Recommender
 
         self.users, self.items, self.train = ratings.users, ratings.items, ratings.matrix
         self._model = BM25Recommender(K=neighbours, K1=k1, B=b)
-        with threadpool_limits(1, "blas"):
+        # BM25Recommender hands its own weighting to the kNN code as COO, and implicit then
+        # warns about converting its own matrix; nothing to act on here.
+        with threadpool_limits(1, "blas"), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Method expects CSR input")
             self._model.fit(self.train.astype(np.float64).tocsr(), show_progress=False)
 
     def _top(self, rows: sp.csr_matrix, n: int) -> np.ndarray:
@@ -38,8 +44,9 @@ class ItemKNNModel:
         """Top-n artist ids for known users, their rated artists excluded."""
         return self._top(self.train[self.users.indices(user_ids)], n)
 
-    def recommend_ids_for_ratings(self, artist_ids: np.ndarray, ratings: np.ndarray,
-                                  n: int = 10) -> np.ndarray:
+    def recommend_ids_for_ratings(
+        self, artist_ids: np.ndarray, ratings: np.ndarray, n: int = 10
+    ) -> np.ndarray:
         """Top-n artist ids for a user given by their ratings (given artists excluded)."""
         cols = self.items.indices(artist_ids)
         keep = cols >= 0

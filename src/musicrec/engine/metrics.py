@@ -35,7 +35,9 @@ def ndcg_at_k(recommended: Sequence[int], relevant: Collection[int], k: int) -> 
     """DCG / ideal DCG with binary gains: DCG = sum_i hit_i / log2(i + 2), i from 0."""
     if not relevant:
         return 0.0
-    dcg = sum(1.0 / math.log2(i + 2) for i, hit in enumerate(_hits(recommended, relevant, k)) if hit)
+    dcg = sum(
+        1.0 / math.log2(i + 2) for i, hit in enumerate(_hits(recommended, relevant, k)) if hit
+    )
     ideal = sum(1.0 / math.log2(i + 2) for i in range(min(k, len(relevant))))
     return dcg / ideal
 

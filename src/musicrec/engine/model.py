@@ -121,8 +121,9 @@ class FactorModel:
         excluded = self.items.indices(np.fromiter(exclude, dtype=np.int64))
         return np.union1d(rated, excluded[excluded >= 0]).astype(np.int64)
 
-    def _package(self, best: np.ndarray, scores: np.ndarray, fold: FoldIn | None,
-                 explain: int) -> list[Recommendation]:
+    def _package(
+        self, best: np.ndarray, scores: np.ndarray, fold: FoldIn | None, explain: int
+    ) -> list[Recommendation]:
         because: list[tuple[int, ...]] = [()] * best.size
         if fold is not None and explain > 0 and fold.rated.size and best.size:
             # share[i, j] = y~_i^T W y~_j t_j

@@ -20,7 +20,9 @@ class PopularityModel:
 
     kind = "most-popular"
 
-    def __init__(self, users: IdMap, items: IdMap, counts: np.ndarray, rated: dict[int, np.ndarray]):
+    def __init__(
+        self, users: IdMap, items: IdMap, counts: np.ndarray, rated: dict[int, np.ndarray]
+    ):
         self.users, self.items, self.counts = users, items, counts
         self._rated = rated  # user position -> dense item indices rated in training
         self.params: dict[str, Any] = {}
@@ -29,7 +31,10 @@ class PopularityModel:
     def fit(cls, ratings: RatingMatrix) -> PopularityModel:
         matrix = ratings.matrix
         counts = np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float64)
-        rated = {u: matrix.indices[matrix.indptr[u] : matrix.indptr[u + 1]] for u in range(matrix.shape[0])}
+        rated = {
+            u: matrix.indices[matrix.indptr[u] : matrix.indptr[u + 1]]
+            for u in range(matrix.shape[0])
+        }
         return cls(ratings.users, ratings.items, counts, rated)
 
     @classmethod

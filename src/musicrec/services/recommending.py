@@ -71,6 +71,7 @@ class PastRecommendation:
             "score": self.score,
             "model_version": self.model_version,
             "created_at": self.created_at.isoformat(),
+            "because": [{"id": a.id, "name": a.name} for a in self.because],
         }
 
 
@@ -114,7 +115,10 @@ class Recommender:
             picks = [(artist.id, 0.0, []) for artist in popular]
             version = POPULARITY_VERSION
         stored.add_recommendations(
-            session, user_id, [stored.NewRecommendation(a, s) for a, s, _ in picks], version
+            session,
+            user_id,
+            [stored.NewRecommendation(a, s, tuple(because)) for a, s, because in picks],
+            version,
         )
         views = _artist_views(session, {i for a, _, because in picks for i in (a, *because)})
         suggestions = [
@@ -128,6 +132,8 @@ class Recommender:
         """Every recommendation made to the user, newest first, with their current rating."""
         rated, values = rating_rows.user_rating_pairs(session, user_id)
         mine = dict(zip(rated, values, strict=True))
+        rows = stored.user_recommendations(session, user_id)
+        reasons = _artist_views(session, {i for row in rows for i in row.because or ()})
         return [
             PastRecommendation(
                 ArtistView.of(row.artist),
@@ -135,8 +141,9 @@ class Recommender:
                 row.model_version,
                 row.created_at,
                 rating=mine.get(row.artist_id),
+                because=[reasons[i] for i in row.because or () if i in reasons],
             )
-            for row in stored.user_recommendations(session, user_id)
+            for row in rows
         ]
 
     def similar(self, session: Session, artist_id: int, n: int) -> list[ArtistView]:

@@ -37,9 +37,7 @@ class LoadedModel:
         known = self.model.items.indices(np.asarray(rated, dtype=np.int64)) >= 0
         if not known.any():
             return []
-        found = self.model.recommend_for_ratings(
-            rated, values, n, exclude=exclude, explain=EXPLAIN
-        )
+        found = self.model.recommend_for_ratings(rated, values, n, exclude=exclude, explain=EXPLAIN)
         return [(r.artist_id, r.score, list(r.because)) for r in found]
 
     def similar(self, artist_id: int, n: int) -> list[int]:
@@ -69,7 +67,9 @@ class ModelLoader:
                 try:
                     loaded = self.store.load(newest)
                 except Exception:  # noqa: BLE001 - a broken version must not stop serving
-                    log.exception("could not load model version %s; keeping the current one", newest)
+                    log.exception(
+                        "could not load model version %s; keeping the current one", newest
+                    )
                 else:
                     self._loaded = LoadedModel(loaded.version, loaded.model)
                     log.info("serving model version %s", newest)

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, g, render_template
+from flask import Flask, Response, abort, g, render_template
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from musicrec.config import Settings
 from musicrec.db.session import make_engine, make_session_factory
 from musicrec.services.catalogue import Catalogue
 from musicrec.services.recommending import Recommender
 from musicrec.web.security import init_security
+
+MAX_ROW_ID = 2**31 - 1
+
+
+class DatabaseId(IntegerConverter):
+    """A row id in URLs (a positive integer); see ``_ids_in_range`` for the upper bound."""
+
+    def __init__(self, url_map: object) -> None:
+        super().__init__(url_map, min=1)  # type: ignore[arg-type]
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -25,6 +35,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     logging.getLogger("musicrec").setLevel(logging.INFO)
 
     init_security(app, settings)
+    app.url_map.converters["id"] = DatabaseId
     _register_blueprints(app)
     _register_request_hooks(app)
     _register_error_handlers(app)
@@ -45,6 +56,17 @@ def _register_request_hooks(app: Flask) -> None:
     from musicrec.web.auth.guard import load_current_user
 
     app.before_request(load_current_user)
+
+    @app.url_value_preprocessor
+    def _ids_in_range(_endpoint: str | None, values: dict[str, object] | None) -> None:
+        """An id no database column can hold names no row: 404, never a database error.
+
+        (Checked here rather than by the converter: werkzeug answers 405 when a converter
+        refuses a path that other methods' rules share.)
+        """
+        for name, value in (values or {}).items():
+            if name.endswith("_id") and isinstance(value, int) and value > MAX_ROW_ID:
+                abort(404)
 
     @app.teardown_appcontext
     def close_session(_error: BaseException | None) -> None:

@@ -111,12 +111,13 @@ def _schemas() -> dict[str, Any]:
         },
         "PastRecommendation": {
             "type": "object",
-            "required": ["artist", "score", "model_version", "created_at"],
+            "required": ["artist", "score", "model_version", "created_at", "because"],
             "properties": {
                 "artist": _ref("Artist"),
                 "score": {"type": "number"},
                 "model_version": {"type": "string"},
                 "created_at": {"type": "string", "format": "date-time"},
+                "because": {"type": "array", "items": _ref("ArtistRef")},
             },
         },
     }

@@ -112,7 +112,7 @@ def add_artist() -> tuple[Response, int]:
     return jsonify({"artist": artist.as_json()}), 201 if created else 200
 
 
-@api.get("/artists/<int:artist_id>")
+@api.get("/artists/<id:artist_id>")
 def get_artist(artist_id: int) -> Response:
     artist = catalogue().get(db_session(), artist_id)
     if artist is None:
@@ -120,7 +120,7 @@ def get_artist(artist_id: int) -> Response:
     return jsonify({"artist": artist.as_json()})
 
 
-@api.get("/artists/<int:artist_id>/similar")
+@api.get("/artists/<id:artist_id>/similar")
 def similar_artists(artist_id: int) -> Response:
     n = query_int("n", 10, 1, MAX_PAGE)
     session = db_session()
@@ -137,7 +137,7 @@ def my_ratings() -> Response:
     return jsonify({"ratings": [row.as_json() for row in rows]})
 
 
-@api.put("/me/ratings/<int:artist_id>")
+@api.put("/me/ratings/<id:artist_id>")
 @require_user
 def put_rating(artist_id: int) -> tuple[Response, int]:
     body = parse_body(RatingBody)
@@ -151,7 +151,7 @@ def put_rating(artist_id: int) -> tuple[Response, int]:
     return jsonify(payload), 201 if created else 200
 
 
-@api.delete("/me/ratings/<int:artist_id>")
+@api.delete("/me/ratings/<id:artist_id>")
 @require_user
 def delete_rating(artist_id: int) -> tuple[str, int]:
     session = db_session()

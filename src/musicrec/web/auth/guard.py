@@ -7,6 +7,7 @@ form, which returns them to the page they asked for.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ from musicrec.services.auth import SessionPolicy, TokenStatus, verify_token
 from musicrec.web.db import db_session
 
 COOKIE_NAME = "musicrec_token"
+log = logging.getLogger("musicrec.auth")
 View = TypeVar("View", bound=Callable[..., Any])
 
 
@@ -78,6 +80,13 @@ def clear_token_cookie(response: Response) -> None:
 def login_prompt(status: TokenStatus) -> Response:
     """The log-in form, answering 401, with the reason and the way back to this page."""
     expired = status in (TokenStatus.EXPIRED, TokenStatus.INVALID)
+    log.warning(
+        "denied %s %s: %s session, client=%s",
+        request.method,
+        request.path,
+        status.value,
+        request.remote_addr,
+    )
     message = (
         "Your session expired. Please log in again."
         if expired

@@ -33,7 +33,7 @@ def index() -> str:
     )
 
 
-@blueprint.get("/artists/<int:artist_id>")
+@blueprint.get("/artists/<id:artist_id>")
 def artist(artist_id: int) -> str:
     session = db_session()
     catalogue: Catalogue = current_app.extensions["musicrec.catalogue"]

@@ -144,6 +144,16 @@ function setUpAddArtist() {
   });
 }
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+// The date line of a past recommendation, written like the server's: "25 Nov 2026, 14:05 UTC".
+function shownAt(iso) {
+  const date = new Date(iso);
+  const pad = (n) => String(n).padStart(2, "0");
+  const text = `${pad(date.getUTCDate())} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}, ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())} UTC`;
+  return el("p", { class: "when" }, el("time", { datetime: iso, text }));
+}
+
 // Recommendations: fetch new ones; the previous new ones move to the past list.
 function setUpRecommendations() {
   const button = document.getElementById("get-recommendations");
@@ -160,13 +170,16 @@ function setUpRecommendations() {
     try {
       const data = await api("POST", "/api/v1/me/recommendations?n=10");
       const moved = [...fresh.querySelectorAll("li.card")];
+      for (const card of moved) card.append(shownAt(card.dataset.shownAt));
       if (moved.length) {
         past.querySelector(".empty")?.remove();
         past.prepend(...moved);
       }
       const items = data.recommendations.map((item) => {
         const because = item.because.length ? el("p", { class: "why", text: `Because you rated ${item.because.map((a) => a.name).join(", ")}` }) : null;
-        return artistCard(item.artist, because);
+        const card = artistCard(item.artist, because);
+        card.dataset.shownAt = new Date().toISOString();
+        return card;
       });
       fresh.replaceChildren(...(items.length ? items : [el("li", { class: "hint empty", text: "No new artists to recommend right now: rate more artists." })]));
       status.textContent = items.length ? `${items.length} new recommendations` : "";

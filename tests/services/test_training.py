@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine
+
+from musicrec.cli import main
+from musicrec.datasets import load_lastfm
+from musicrec.engine.artifacts import ModelStore
+from musicrec.services import training
+from musicrec.services.importing import import_listening_data
+from musicrec.services.serving import ModelLoader
+from tests.factories import write_csv_pair
+
+LISTENS = [
+    (u, a, (u * 7 + a * 13) % 50 + 1) for u in range(1, 13) for a in range(1, 6) if (u + a) % 3
+]
+
+
+def _small_catalogue(db_engine: Engine, tmp_path: Path) -> None:
+    artists = [(a, f"Artist {a}") for a in range(1, 6)]
+    data = load_lastfm(write_csv_pair(tmp_path / "data", artists=artists, listens=LISTENS))
+    import_listening_data(db_engine, data, location="small")
+
+
+def test_train_publishes_a_version_the_loader_serves(db_engine: Engine, tmp_path: Path) -> None:
+    _small_catalogue(db_engine, tmp_path)
+    models = tmp_path / "models"
+    loader = ModelLoader(models, check_every=0)
+    assert loader.current() is None
+
+    report = training.train_and_publish(db_engine, models, factors=4, iterations=3)
+
+    assert ModelStore(models).versions() == [report.version]
+    assert report.ratings == len(LISTENS)
+    served = loader.current()
+    assert served is not None and served.version == report.version
+
+
+def test_a_newer_version_is_served_without_a_restart(db_engine: Engine, tmp_path: Path) -> None:
+    _small_catalogue(db_engine, tmp_path)
+    models = tmp_path / "models"
+    loader = ModelLoader(models, check_every=0)
+    first = training.train_and_publish(db_engine, models, factors=4, iterations=3)
+    assert loader.current().version == first.version  # type: ignore[union-attr]
+
+    second = training.train_and_publish(db_engine, models, "explicit", factors=2, iterations=2)
+
+    assert loader.current().version == second.version  # type: ignore[union-attr]
+
+
+def test_a_failed_training_leaves_the_current_model(
+    db_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _small_catalogue(db_engine, tmp_path)
+    models = tmp_path / "models"
+    first = training.train_and_publish(db_engine, models, factors=4, iterations=3)
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise MemoryError("out of memory mid-training")
+
+    monkeypatch.setattr(training.als, "train_arrays", broken)
+    with pytest.raises(MemoryError):
+        training.train_and_publish(db_engine, models, factors=4, iterations=3)
+
+    assert ModelStore(models).versions() == [first.version]
+    assert ModelLoader(models, check_every=0).current().version == first.version  # type: ignore[union-attr]
+
+
+def test_a_broken_newer_version_does_not_stop_serving(db_engine: Engine, tmp_path: Path) -> None:
+    _small_catalogue(db_engine, tmp_path)
+    models = tmp_path / "models"
+    loader = ModelLoader(models, check_every=0)
+    first = training.train_and_publish(db_engine, models, factors=4, iterations=3)
+    assert loader.current().version == first.version  # type: ignore[union-attr]
+    broken = models / "29991231T235959Z-ffffffffffff"
+    broken.mkdir()
+    (broken / "meta.json").write_text("{not json")
+    (broken / "arrays.npz").write_bytes(b"garbage")
+
+    assert loader.current().version == first.version  # type: ignore[union-attr]
+
+
+def test_training_with_no_ratings_says_so(db_engine: Engine, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no ratings"):
+        training.train_and_publish(db_engine, tmp_path / "models")
+
+
+def test_cli_train_and_models(settings_env: dict[str, str], tmp_path: Path) -> None:
+    runner = CliRunner()
+    data = write_csv_pair(
+        tmp_path / "data", artists=[(a, f"A{a}") for a in range(1, 6)], listens=LISTENS
+    )
+    assert runner.invoke(main, ["setup", "--data", str(data)], env=settings_env).exit_code == 0
+
+    trained = runner.invoke(
+        main,
+        ["train", "--kind", "explicit", "--factors", "3", "--iterations", "2"],
+        env=settings_env,
+    )
+    listed = runner.invoke(main, ["models"], env=settings_env)
+    bad = runner.invoke(main, ["train", "--kind", "explicit", "--alpha", "2"], env=settings_env)
+
+    assert trained.exit_code == 0, trained.output
+    assert "explicit ALS, 3 factors" in trained.output
+    assert listed.output.count("\n") == 2  # setup's first model and this one
+    assert listed.output.startswith("* ") and "explicit" in listed.output.splitlines()[0]
+    assert bad.exit_code != 0 and "--alpha applies to --kind implicit only" in bad.output
