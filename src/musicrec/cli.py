@@ -149,7 +149,7 @@ def models(settings: Settings) -> None:
         click.echo(f"No model published in {settings.model_dir} yet: run `musicrec train`.")
         return
     for position, name in enumerate(names):
-        meta = store.load(name).meta
+        meta = store.meta(name)
         marker = "*" if position == 0 else " "
         click.echo(
             f"{marker} {name}  {meta['kind']:<8} factors={meta['params'].get('factors')}  "

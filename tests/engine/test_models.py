@@ -64,6 +64,9 @@ def test_known_user_never_gets_rated_or_excluded_artists(
         assert set(ids) <= set(blocks_mixed.items.ids.tolist())
         scores = [r.score for r in recs]
         assert scores == sorted(scores, reverse=True)
+        # explanations name only the user's own rated artists (popularity has none)
+        assert all(set(r.because) <= _rated(blocks_mixed, user_id) for r in recs)
+        assert any(r.because for r in recs) == (model.kind != "most-popular")
 
 
 def test_unknown_user_raises_key_error(model: Recommender) -> None:
@@ -223,3 +226,9 @@ def test_unknown_user_and_artist_fall_back_in_explicit_predictions() -> None:
     predicted = model.predict(np.array([1, 1000]), np.array([500, 77]))
     assert predicted[0] == pytest.approx(model.global_mean + model.item_bias[0])
     assert predicted[1] == pytest.approx(model.global_mean + model.user_bias[0])
+
+
+def test_fold_in_with_no_known_artist_falls_back_to_popularity(blocks_mixed: RatingMatrix) -> None:
+    popular = [r.artist_id for r in PopularityModel.fit(blocks_mixed).recommend_for_ratings([], [])]
+    recs = train(blocks_mixed, IMPLICIT).recommend_for_ratings([99999], [10])
+    assert [r.artist_id for r in recs] == popular and all(r.because == () for r in recs)

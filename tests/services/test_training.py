@@ -28,7 +28,7 @@ def _small_catalogue(db_engine: Engine, tmp_path: Path) -> None:
 def test_train_publishes_a_version_the_loader_serves(db_engine: Engine, tmp_path: Path) -> None:
     _small_catalogue(db_engine, tmp_path)
     models = tmp_path / "models"
-    loader = ModelLoader(models, check_every=0)
+    loader = ModelLoader(models)
     assert loader.current() is None
 
     report = training.train_and_publish(db_engine, models, factors=4, iterations=3)
@@ -42,7 +42,7 @@ def test_train_publishes_a_version_the_loader_serves(db_engine: Engine, tmp_path
 def test_a_newer_version_is_served_without_a_restart(db_engine: Engine, tmp_path: Path) -> None:
     _small_catalogue(db_engine, tmp_path)
     models = tmp_path / "models"
-    loader = ModelLoader(models, check_every=0)
+    loader = ModelLoader(models)
     first = training.train_and_publish(db_engine, models, factors=4, iterations=3)
     assert loader.current().version == first.version  # type: ignore[union-attr]
 
@@ -66,13 +66,13 @@ def test_a_failed_training_leaves_the_current_model(
         training.train_and_publish(db_engine, models, factors=4, iterations=3)
 
     assert ModelStore(models).versions() == [first.version]
-    assert ModelLoader(models, check_every=0).current().version == first.version  # type: ignore[union-attr]
+    assert ModelLoader(models).current().version == first.version  # type: ignore[union-attr]
 
 
 def test_a_broken_newer_version_does_not_stop_serving(db_engine: Engine, tmp_path: Path) -> None:
     _small_catalogue(db_engine, tmp_path)
     models = tmp_path / "models"
-    loader = ModelLoader(models, check_every=0)
+    loader = ModelLoader(models)
     first = training.train_and_publish(db_engine, models, factors=4, iterations=3)
     assert loader.current().version == first.version  # type: ignore[union-attr]
     broken = models / "29991231T235959Z-ffffffffffff"

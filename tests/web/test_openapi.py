@@ -29,6 +29,7 @@ from schemathesis.checks import (
 
 from musicrec.web.api.openapi import document
 from tests.web.conftest import PASSWORD, api_signup, bearer
+from tests.web.test_security_support import rule_path
 
 MAX_EXAMPLES = 20
 FUZZER = "fuzzer"
@@ -74,7 +75,7 @@ def test_openapi_document_describes_every_api_route(app: Flask) -> None:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/"):
             continue
-        path = rule.rule.replace("<int:", "{").replace(">", "}")
+        path = rule_path(rule)
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
             served.add((method, path))
 

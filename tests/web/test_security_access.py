@@ -16,6 +16,7 @@ from tests.web.conftest import PASSWORD, api_signup, bearer, csrf_from, page_log
 from tests.web.test_security_support import (
     count_where,
     routes,
+    rule_path,
     snapshot,
     token_cookie,
 )
@@ -32,17 +33,17 @@ PUBLIC = {
     ("POST", "/api/v1/auth/signup"),
     ("POST", "/api/v1/auth/token"),
     ("GET", "/api/v1/artists"),
-    ("GET", "/api/v1/artists/<int:artist_id>"),
-    ("GET", "/api/v1/artists/<int:artist_id>/similar"),
+    ("GET", "/api/v1/artists/{artist_id}"),
+    ("GET", "/api/v1/artists/{artist_id}/similar"),
     ("GET", "/api/v1/health"),
     ("GET", "/api/openapi.json"),
-    ("GET", "/static/<path:filename>"),
-    ("GET", "/artists/<int:artist_id>"),
+    ("GET", "/static/{filename}"),
+    ("GET", "/artists/{artist_id}"),
 }
 
 
 def _rule_of(app: Flask, endpoint: str) -> str:
-    return next(rule.rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
+    return next(rule_path(rule) for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
 
 
 def _send(client: FlaskClient, method: str, path: str, **kwargs):
@@ -193,7 +194,7 @@ def test_asvs_8_every_non_public_route_is_401_when_anonymous(
     artist_id = catalogue["Muse"]
     rules = {(m, _rule_of(app, endpoint)): p for m, p, endpoint in routes(app, artist_id)}
     guarded = sorted(key for key in rules if key not in PUBLIC)
-    assert ("GET", "/rate") in guarded and ("PUT", "/api/v1/me/ratings/<int:artist_id>") in guarded
+    assert ("GET", "/rate") in guarded and ("PUT", "/api/v1/me/ratings/{artist_id}") in guarded
     assert not [key for key in PUBLIC if key not in rules], "a public route disappeared"
     visitor = app.test_client()
     token = csrf_from(visitor, "/")

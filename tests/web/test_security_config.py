@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
+from werkzeug.test import TestResponse
 
 from musicrec import create_app
 from musicrec.config import ConfigurationError, Settings
@@ -378,16 +379,14 @@ def test_asvs_6_3_1_rate_limits_read_from_the_environment(
 
 # -- out-of-range ids are a 404, not a server error ----------------------------------------------
 
-HUGE_IDS = [2**31, 2**63, 10**22]
+OUT_OF_RANGE_IDS = [0, -1, 2**31, 2**63, 10**22]
 
 
-@pytest.mark.parametrize("artist_id", HUGE_IDS)
-def test_asvs_16_5_ids_beyond_the_database_range_are_404_not_5xx(
-    app: Flask, artist_id: int
-) -> None:
-    """ASVS 16.5.3/2.2.1 (found by schemathesis): an artist id larger than the database's
-    integer is "not found", never a 500 (SQLite: OverflowError) or a 503 "database
-    unavailable" (PostgreSQL: integer out of range)."""
+@pytest.mark.parametrize("artist_id", OUT_OF_RANGE_IDS)
+def test_asvs_16_5_out_of_range_ids_are_404_never_405_or_5xx(app: Flask, artist_id: int) -> None:
+    """ASVS 16.5.3/2.2.1 (found by schemathesis): an artist id no row can have (0, negative,
+    larger than the database's integer) is "not found" for every method, never a 405, a 500
+    (SQLite: OverflowError) or a 503 "database unavailable" (PostgreSQL: out of range)."""
     app.config["PROPAGATE_EXCEPTIONS"] = False  # an error inside an error handler: a bare 500
     browser = app.test_client()
     page_signup(browser)
@@ -404,3 +403,74 @@ def test_asvs_16_5_ids_beyond_the_database_range_are_404_not_5xx(
 
     statuses = {name: response.status_code for name, response in answers.items()}
     assert statuses == dict.fromkeys(answers, 404)
+
+
+def test_asvs_6_3_1_password_checks_on_the_account_page_are_rate_limited(
+    limited_app: Flask,
+) -> None:
+    """ASVS 6.3.1: changing the password and deleting the account check the current
+    password; with a stolen session they are a password-guessing oracle unless wrong guesses
+    are limited like failed log-ins (10 a minute)."""
+    browser = limited_app.test_client()
+    browser.environ_base = {"REMOTE_ADDR": "192.0.2.77"}
+    page_signup(browser)
+    statuses = []
+    for number in range(11):
+        guess = f"guess number {number:02d} of the password"
+        path, field = (
+            ("/account/password", "current_password")
+            if number % 2
+            else ("/account/delete", "password")
+        )
+        data = {field: guess, "new_password": "a brand new passphrase", "csrf_token": ""}
+        data["csrf_token"] = csrf_from(browser, "/account")
+        statuses.append(browser.post(path, data=data).status_code)
+
+    assert statuses[:10] == [400] * 10
+    assert statuses[10] == 429
+
+
+# -- a database failure on a page gives the 503 page -------------------------------------------
+
+
+def test_asvs_16_5_a_database_failure_on_a_page_gives_the_503_page(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ASVS 16.5.2/16.5.3: when the database fails in the middle of a signed-in page, the
+    visitor gets the generic 503 page. (The error page itself must not query the failed
+    session: on PostgreSQL the transaction is aborted, and if the database is down every
+    query fails, so rendering the error page would raise and end in a bare 500.)"""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from musicrec.web.db import db_session
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    browser = app.test_client()
+    page_signup(browser)
+
+    def failing_statement(*_args: object, **_kwargs: object) -> None:
+        db_session().execute(text("SELECT no_such_column FROM no_such_table"))
+
+    def get_page() -> TestResponse | None:
+        try:
+            return browser.get("/ratings")
+        except Exception:  # noqa: BLE001 - the error handler itself raised
+            return None  # under gunicorn: a bare "Internal Server Error", not our page
+
+    monkeypatch.setattr(ratings_service, "my_ratings", failing_statement)
+    failed_statement = get_page()
+
+    def database_down(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"))
+
+    monkeypatch.setattr(ratings_service, "my_ratings", database_down)
+    monkeypatch.setattr(ratings_service, "count", database_down)
+    down = get_page()
+
+    for case, response in (("failed statement", failed_statement), ("database down", down)):
+        assert response is not None, f"{case}: rendering the error page raised"
+        assert response.status_code == 503, case
+        assert response.mimetype == "text/html"
+        body = response.get_data(as_text=True)
+        assert "no_such_table" not in body and "Traceback" not in body

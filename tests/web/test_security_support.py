@@ -86,6 +86,11 @@ def count_where(engine: Engine, model: Any, **equal: Any) -> int:
         return len(connection.execute(query).all())
 
 
+def rule_path(rule: Rule) -> str:
+    """The rule as OpenAPI writes paths: /artists/<int:artist_id> -> /artists/{artist_id}."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+
+
 def concrete_path(rule: Rule, artist_id: int) -> str:
     """A URL for ``rule`` with every converter filled in."""
     values: dict[str, Any] = {}

@@ -121,6 +121,14 @@ class ModelStore:
             shutil.rmtree(temp, ignore_errors=True)
             raise
 
+    def meta(self, version: str) -> dict[str, Any]:
+        """The metadata of one complete version, without loading its arrays."""
+        path = self.directory / version
+        if not self._is_complete(path):
+            raise FileNotFoundError(f"no complete model version {version!r} in {self.directory}")
+        meta: dict[str, Any] = json.loads((path / META).read_text())
+        return meta
+
     def load(self, version: str) -> ModelVersion:
         """Load one complete version by name (FileNotFoundError if absent or incomplete)."""
         path = self.directory / version

@@ -147,8 +147,8 @@ class FactorModel:
         u = self.users.index(user_id)
         if u < 0:
             raise KeyError(f"user {user_id} is not in the model")
-        row = self.train[u]
-        rated, ratings = row.indices.astype(np.int64), row.data
+        start, end = self.train.indptr[u], self.train.indptr[u + 1]  # no scipy row slicing
+        rated, ratings = self.train.indices[start:end].astype(np.int64), self.train.data[start:end]
         scores = self.scores(self._user_vector(u))
         best = top_n(scores, n, self._banned(rated, exclude))
         fold = self.fold_in_indices(rated, ratings) if explain > 0 else None
@@ -177,6 +177,13 @@ class FactorModel:
         the fixed item factors (no retraining); rated and ``exclude`` artists never appear."""
         ids = np.fromiter(artist_ids, dtype=np.int64)
         fold = self.fold_in(ids, ratings)
+        if fold.rated.size == 0 and self.item_bias is None:
+            # Nothing known to fold in and no biases: every score would be 0, so rank by
+            # popularity in the training data instead (the popularity model's answer).
+            scores = np.bincount(self.train.indices, minlength=len(self.items)).astype(float)
+            return self._package(
+                top_n(scores, n, self._banned(fold.rated, exclude)), scores, None, 0
+            )
         scores = self.scores(fold.vector)
         best = top_n(scores, n, self._banned(fold.rated, exclude))
         return self._package(best, scores, fold, explain)

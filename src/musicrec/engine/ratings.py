@@ -70,8 +70,9 @@ class RatingMatrix:
         users = IdMap.of(user_ids)
         items = IdMap.of(item_ids if catalogue is None else np.concatenate([item_ids, catalogue]))
         rows, cols = users.indices(user_ids), items.indices(item_ids)
+        if np.unique(rows * len(items) + cols).size != rows.size:
+            raise ValueError("a (user, artist) pair appears more than once")
         matrix = sp.csr_matrix((ratings, (rows, cols)), shape=(len(users), len(items)))
-        matrix.sum_duplicates()
         matrix.sort_indices()
         return cls(users, items, matrix)
 

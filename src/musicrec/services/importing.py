@@ -43,9 +43,12 @@ class ImportSummary:
 
 
 def fingerprint(data: ListeningData) -> str:
-    """A hash of everything the import writes, to recognise data imported before."""
+    """A hash of everything the import writes (ratings included, so a new listens-to-rating
+    mapping makes the same files import again), to recognise data imported before."""
+    user_index = np.unique(data.user_ids, return_inverse=True)[1]
+    ratings = listens_to_ratings(user_index, data.listens)
     digest = hashlib.sha256()
-    for array in (data.artist_ids, data.user_ids, data.item_ids, data.listens):
+    for array in (data.artist_ids, data.user_ids, data.item_ids, data.listens, ratings):
         digest.update(np.ascontiguousarray(array, dtype=np.int64).tobytes())
     for value in (*data.artist_names, *data.artist_urls):
         digest.update(value.encode("utf-8") + b"\0")

@@ -1,13 +1,15 @@
 """Keep the newest published model loaded, and adapt it to what the services need.
 
-Each process checks the model folder at most once a second; a version published by
-``musicrec train`` is served from the next request on, without a restart. A version that
-fails to load is logged and the one already loaded keeps serving.
+Each request costs one ``stat`` of the model folder: publishing renames a new version into it,
+which changes the folder's modification time, so a version published by ``musicrec train`` is
+served from the next request on, without a restart. A version that fails to load is logged and
+the one already loaded keeps serving.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterable
@@ -20,7 +22,9 @@ from musicrec.engine.artifacts import ModelStore
 from musicrec.engine.model import FactorModel
 
 log = logging.getLogger("musicrec.serving")
-CHECK_EVERY_SECONDS = 1.0
+# Two publishes within one tick of the file system's clock leave the same modification time;
+# listing again this often bounds how long such a second version can go unnoticed.
+RELIST_SECONDS = 5.0
 EXPLAIN = 3  # rated artists named in "because you rated ..."
 
 
@@ -49,18 +53,27 @@ class LoadedModel:
 class ModelLoader:
     """The newest complete model version in ``model_dir``, reloaded when a newer one appears."""
 
-    def __init__(self, model_dir: Path, check_every: float = CHECK_EVERY_SECONDS) -> None:
+    def __init__(self, model_dir: Path) -> None:
         self.store = ModelStore(model_dir)
-        self.check_every = check_every
         self._loaded: LoadedModel | None = None
-        self._checked_at = float("-inf")
+        self._seen: tuple[int, int] | None = None  # the folder's (mtime, inode) last listed
+        self._listed_at = float("-inf")
         self._lock = threading.Lock()
 
+    def _folder_state(self) -> tuple[int, int] | None:
+        try:
+            status = os.stat(self.store.directory)
+        except FileNotFoundError:
+            return None
+        return status.st_mtime_ns, status.st_ino
+
     def current(self) -> LoadedModel | None:
-        if time.monotonic() - self._checked_at < self.check_every:
+        state = self._folder_state()
+        fresh = time.monotonic() - self._listed_at < RELIST_SECONDS
+        if state is not None and state == self._seen and fresh:
             return self._loaded
         with self._lock:
-            self._checked_at = time.monotonic()
+            self._seen, self._listed_at = state, time.monotonic()
             names = self.store.versions()
             newest = names[0] if names else None
             if newest is not None and (self._loaded is None or self._loaded.version != newest):

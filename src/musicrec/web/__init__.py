@@ -19,10 +19,10 @@ MAX_ROW_ID = 2**31 - 1
 
 
 class DatabaseId(IntegerConverter):
-    """A row id in URLs (a positive integer); see ``_ids_in_range`` for the upper bound."""
+    """A row id in URLs: any integer here, ``_ids_in_range`` turns impossible ones into 404."""
 
     def __init__(self, url_map: object) -> None:
-        super().__init__(url_map, min=1)  # type: ignore[arg-type]
+        super().__init__(url_map, signed=True)  # type: ignore[arg-type]
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -31,7 +31,9 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.extensions["musicrec.engine"] = engine
     app.extensions["musicrec.sessions"] = sessions
     app.extensions["musicrec.catalogue"] = Catalogue(sessions)
-    app.extensions["musicrec.recommender"] = Recommender(settings.model_dir)
+    recommender = Recommender(settings.model_dir)
+    recommender.current_version()  # load the model once, as each worker starts
+    app.extensions["musicrec.recommender"] = recommender
     logging.getLogger("musicrec").setLevel(logging.INFO)
 
     init_security(app, settings)
@@ -65,7 +67,7 @@ def _register_request_hooks(app: Flask) -> None:
         refuses a path that other methods' rules share.)
         """
         for name, value in (values or {}).items():
-            if name.endswith("_id") and isinstance(value, int) and value > MAX_ROW_ID:
+            if name.endswith("_id") and isinstance(value, int) and not 1 <= value <= MAX_ROW_ID:
                 abort(404)
 
     @app.teardown_appcontext
@@ -81,8 +83,23 @@ def _register_request_hooks(app: Flask) -> None:
         from musicrec.web.db import db_session
 
         user = current_user()
-        rated = ratings.count(db_session(), user.id) if user else None
+        rated = None
+        if user is not None:
+            try:
+                rated = ratings.count(db_session(), user.id)
+            except DBAPIError:  # the error page of a failed database must still render
+                rated = None
         return {"current_user": user, "nav_rated_count": rated}
+
+
+def _discard_failed_transaction() -> None:
+    """A failed statement aborts the transaction (PostgreSQL): roll back before rendering."""
+    session = g.get("db_session")
+    if session is not None:
+        try:
+            session.rollback()
+        except DBAPIError:
+            session.invalidate()
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -102,6 +119,7 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DBAPIError)
     def database_down(error: DBAPIError) -> tuple[Response | str, int]:
+        _discard_failed_transaction()
         if is_api_request():
             return handle_database_down(error)
         logging.getLogger("musicrec").error("database unavailable")
@@ -109,6 +127,7 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[Response | str, int]:
+        _discard_failed_transaction()
         if is_api_request():
             return handle_unexpected(error)
         logging.getLogger("musicrec").exception("unexpected error")

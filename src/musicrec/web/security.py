@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -34,7 +34,6 @@ def init_security(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=secure,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the Flask session cookie
-        RATELIMIT_ENABLED=settings.rate_limits.strip().lower() != "off",
         RATELIMIT_STORAGE_URI=settings.rate_limit_storage,
     )
     csrf.init_app(app)
@@ -55,13 +54,20 @@ def init_security(app: Flask, settings: Settings) -> None:
         return response
 
 
+def _configured_limit() -> str:
+    settings: Settings = current_app.config["MUSICREC_SETTINGS"]
+    return settings.rate_limits.strip()
+
+
 def rate_limit() -> str:
     """The limit for failed logins and sign-ups, read per request from the app's settings."""
-    from flask import current_app
+    value = _configured_limit()
+    return "1/second" if value.lower() == "off" else value
 
-    settings: Settings = current_app.config["MUSICREC_SETTINGS"]
-    value = settings.rate_limits.strip()
-    return "1000000/second" if value.lower() == "off" else value
+
+def limits_off() -> bool:
+    """MUSICREC_RATE_LIMITS=off exempts every request (decided per app, not per process)."""
+    return _configured_limit().lower() == "off"
 
 
 def login_account_key() -> str:
@@ -81,9 +87,23 @@ def failed_login(response: Response) -> bool:
     return response.status_code == 401
 
 
+def wrong_password(response: Response) -> bool:
+    """The account page answers 400 when the current password given is wrong."""
+    return response.status_code == 400 and g.get("wrong_password", False)
+
+
+def signed_in_user_key() -> str:
+    user = g.get("user")
+    return f"account:{user.id}" if user is not None else get_remote_address()
+
+
 # One count for the log-in page and the API together, per client and per account.
 limit_failed_logins_per_client = limiter.shared_limit(
-    rate_limit, scope="failed-login-client", methods=["POST"], deduct_when=failed_login
+    rate_limit,
+    scope="failed-login-client",
+    methods=["POST"],
+    deduct_when=failed_login,
+    exempt_when=limits_off,
 )
 limit_failed_logins_per_account = limiter.shared_limit(
     rate_limit,
@@ -91,5 +111,18 @@ limit_failed_logins_per_account = limiter.shared_limit(
     key_func=login_account_key,
     methods=["POST"],
     deduct_when=failed_login,
+    exempt_when=limits_off,
 )
-limit_signups = limiter.shared_limit(rate_limit, scope="signup", methods=["POST"])
+# Changing the password or deleting the account checks the current one: with a stolen session
+# that would be a guessing oracle, so wrong guesses count against the account like failed logins.
+limit_password_checks = limiter.shared_limit(
+    rate_limit,
+    scope="failed-login-account",
+    key_func=signed_in_user_key,
+    methods=["POST"],
+    deduct_when=wrong_password,
+    exempt_when=limits_off,
+)
+limit_signups = limiter.shared_limit(
+    rate_limit, scope="signup", methods=["POST"], exempt_when=limits_off
+)

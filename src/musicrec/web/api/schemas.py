@@ -10,9 +10,19 @@ class _Body(BaseModel):
 
 
 class SignupBody(_Body):
-    username: str = Field(max_length=200)
-    email: str = Field(max_length=320)
-    password: str = Field(max_length=4096)
+    # The rules below are checked by the accounts service (with friendlier messages than a
+    # pattern mismatch); they are declared here so the OpenAPI document states them.
+    username: str = Field(
+        max_length=200,
+        json_schema_extra={"pattern": "^[A-Za-z0-9_.-]{3,32}$"},
+        description="3 to 32 letters, digits, '.', '_' or '-'; unique whatever its case",
+    )
+    email: str = Field(max_length=320, json_schema_extra={"format": "email"})
+    password: str = Field(
+        max_length=4096,
+        json_schema_extra={"minLength": 8},
+        description="At least 8 characters; not the username, not a very common password",
+    )
 
 
 class TokenBody(_Body):

@@ -22,6 +22,7 @@ from musicrec.web.db import db_session
 from musicrec.web.security import (
     limit_failed_logins_per_account,
     limit_failed_logins_per_client,
+    limit_password_checks,
     limit_signups,
 )
 
@@ -109,6 +110,7 @@ def account() -> str:
 
 @blueprint.post("/account/password")
 @login_required
+@limit_password_checks
 def change_password() -> Response | tuple[str, int]:
     session = db_session()
     user = current_user()
@@ -122,6 +124,7 @@ def change_password() -> Response | tuple[str, int]:
         )
     except accounts.FieldErrors as error:
         session.rollback()
+        g.wrong_password = bool({"current_password", "password"} & set(error.errors))
         return render_template("auth/account.html", errors=error.errors), 400
     session.commit()
     log.info("password changed user_id=%s; all sessions ended", user.id)
@@ -133,6 +136,7 @@ def change_password() -> Response | tuple[str, int]:
 
 @blueprint.post("/account/delete")
 @login_required
+@limit_password_checks
 def delete_account() -> Response | tuple[str, int]:
     session = db_session()
     user = current_user()
@@ -141,6 +145,7 @@ def delete_account() -> Response | tuple[str, int]:
         accounts.delete_account(session, user, request.form.get("password", ""))
     except accounts.FieldErrors as error:
         session.rollback()
+        g.wrong_password = bool({"current_password", "password"} & set(error.errors))
         return render_template("auth/account.html", errors=error.errors), 400
     session.commit()
     log.info("account deleted user_id=%s", user.id)
