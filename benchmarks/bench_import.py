@@ -12,27 +12,23 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import write_section  # noqa: E402
+from report import temporary_postgres_database, write_section  # noqa: E402
 
 from musicrec.datasets import load_lastfm  # noqa: E402
 from musicrec.db import migrate  # noqa: E402
 from musicrec.db.models import Artist, Rating, User  # noqa: E402
-from musicrec.db.session import make_engine, normalise_url  # noqa: E402
+from musicrec.db.session import make_engine  # noqa: E402
 from musicrec.engine.mapping import listens_to_ratings  # noqa: E402
 from musicrec.services.importing import import_listening_data  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("STARTER_DATA") or REPO.parent / "shared" / "data" / "lastfm-2k")
-POSTGRES = os.environ.get(
-    "MUSICREC_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 
 
 def timed(function) -> float:  # type: ignore[no-untyped-def]
@@ -84,16 +80,8 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as folder:
         results["SQLite"] = measure(f"sqlite:///{folder}/bench.sqlite3", data)
-    admin = create_engine(normalise_url(POSTGRES), isolation_level="AUTOCOMMIT")
-    name = f"musicrec_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = normalise_url(POSTGRES).rsplit("/", 1)[0] + f"/{name}"
+    with temporary_postgres_database() as url:
         results["PostgreSQL"] = measure(url, data)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     rows = [
         "| database | first import (ours) | second import, no change (ours) "
         "| ratings row by row (reference) | speed-up on ratings |",

@@ -15,30 +15,25 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import write_section  # noqa: E402
+from report import temporary_postgres_database, write_section  # noqa: E402
 
 from musicrec import create_app  # noqa: E402
 from musicrec.config import Settings  # noqa: E402
 from musicrec.datasets import load_lastfm  # noqa: E402
 from musicrec.db import migrate  # noqa: E402
 from musicrec.db.ratings import all_ratings  # noqa: E402
-from musicrec.db.session import make_engine, make_session_factory, normalise_url  # noqa: E402
+from musicrec.db.session import make_engine, make_session_factory  # noqa: E402
 from musicrec.engine import als  # noqa: E402
 from musicrec.services.importing import import_listening_data  # noqa: E402
 from musicrec.services.training import train_and_publish  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("STARTER_DATA") or REPO.parent / "shared" / "data" / "lastfm-2k")
-POSTGRES = os.environ.get(
-    "MUSICREC_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 RUNS = 3
 REQUESTS = 100
 
@@ -116,17 +111,8 @@ def main() -> None:
             f"sqlite:///{folder}/bench.sqlite3", Path(folder) / "models", data
         )
         timings = measure_requests(Path(folder), data)
-    admin = create_engine(normalise_url(POSTGRES), isolation_level="AUTOCOMMIT")
-    name = f"musicrec_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            url = normalise_url(POSTGRES).rsplit("/", 1)[0] + f"/{name}"
-            results["PostgreSQL"] = measure_training(url, Path(folder) / "models", data)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with temporary_postgres_database() as url, tempfile.TemporaryDirectory() as folder:
+        results["PostgreSQL"] = measure_training(url, Path(folder) / "models", data)
     rows = [
         "| database | engine only (reference) | `musicrec train`, implicit (default) "
         "| `musicrec train --kind explicit` |",

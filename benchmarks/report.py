@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from musicrec.db.session import normalise_url
 
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 TITLE = (
@@ -13,9 +22,27 @@ TITLE = (
 )
 
 
-def machine() -> str:
-    import os
+POSTGRES = os.environ.get(
+    "MUSICREC_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
+
+@contextmanager
+def temporary_postgres_database() -> Iterator[str]:
+    """A fresh database on the benchmark's PostgreSQL server, dropped afterwards."""
+    admin = create_engine(normalise_url(POSTGRES), isolation_level="AUTOCOMMIT")
+    name = f"musicrec_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(normalise_url(POSTGRES)).set(database=name).render_as_string(False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from musicrec.datasets import ListeningData
-from musicrec.engine.evaluate import evaluate_dataset, format_report, ranking_metrics
+from musicrec.engine.evaluate import (
+    CURVE_KS,
+    evaluate_dataset,
+    fold_in_curve,
+    format_report,
+    ranking_metrics,
+)
 from tests.conftest import SHARED_DATA
 
 MODELS = {"implicit-als", "explicit-als", "most-popular", "item-knn-bm25"}
@@ -56,7 +62,9 @@ def test_result_has_the_issue_json_shape_and_beats_popularity_on_blocks() -> Non
     for name in ("holdout", "new-users"):
         assert set(protocols[name]) == MODELS
         assert all(set(values) == RANKING for values in protocols[name].values())
-    assert set(protocols["ratings"]) == {"explicit-als", "global-mean", "damped-bias"}
+    rating_models = {"explicit-als", "explicit-als-factors-only", "global-mean", "damped-bias"}
+    assert set(protocols["ratings"]) == rating_models | {f"{m}@minmax-5-10" for m in rating_models}
+    assert all(set(v) == {"rmse", "mae"} for v in protocols["ratings"].values())
     holdout = protocols["holdout"]
     assert holdout["implicit-als"]["ndcg@10"] > holdout["most-popular"]["ndcg@10"]
     report = format_report(result)
@@ -80,3 +88,35 @@ def test_issue_targets_on_the_shared_data() -> None:
     assert default["coverage@10"] >= 0.06
     new = result["protocols"]["new-users"]
     assert new[result["default_model"]]["ndcg@10"] >= 2.6 * new["most-popular"]["ndcg@10"]
+
+
+def test_fold_in_curve_scores_the_same_users_on_the_same_artists_for_every_k() -> None:
+    data = tiny_listening_data()
+    result = fold_in_curve(data, seed=3, ks=(5, 1, 2))
+    assert result["seed"] == 3 and result["users"] == 6  # 10% of 60, all with > 5 artists
+    assert list(result["curve"]) == [1, 2, 5]
+    for row in result["curve"].values():
+        assert set(row) == {"implicit-als", "most-popular"}
+        assert all(set(v) == {"ndcg@10", "precision@10"} for v in row.values())
+        assert all(0.0 <= x <= 1.0 for v in row.values() for x in v.values())
+    # Popularity ignores the given ratings and the same top-5 are excluded for every k.
+    popular = {str(row["most-popular"]) for row in result["curve"].values()}
+    assert len(popular) == 1
+    curve = result["curve"]
+    assert curve[5]["implicit-als"]["ndcg@10"] > curve[5]["most-popular"]["ndcg@10"]
+    assert fold_in_curve(data, seed=3, ks=(1, 2, 5)) == result
+
+
+def test_fold_in_curve_keeps_only_users_with_more_than_max_k_artists() -> None:
+    data = tiny_listening_data()
+    assert fold_in_curve(data, seed=3, ks=(1, 19))["users"] < 6
+    with pytest.raises(ValueError):
+        fold_in_curve(data, seed=3, ks=(0, 2))
+
+
+def test_curve_table_prints_one_row_per_k(capsys: pytest.CaptureFixture[str]) -> None:
+    from musicrec.engine.compare import curve_table
+
+    lines = curve_table(tiny_listening_data(), [3, 4])
+    assert len([line for line in lines if line.startswith("| ")]) == 1 + len(CURVE_KS)
+    assert "x pop s4" in lines[2] and capsys.readouterr().out

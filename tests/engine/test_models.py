@@ -223,7 +223,7 @@ def test_training_from_arrays_rejects_empty_and_unknown_params() -> None:
 def test_unknown_user_and_artist_fall_back_in_explicit_predictions() -> None:
     users, items, ratings = checkerboard(low_ratings=True)
     model = train_arrays(users, items, ratings, EXPLICIT)
-    predicted = model.predict(np.array([1, 1000]), np.array([500, 77]))
+    predicted = model.predict_uncalibrated(np.array([1, 1000]), np.array([500, 77]))
     assert predicted[0] == pytest.approx(model.global_mean + model.item_bias[0])
     assert predicted[1] == pytest.approx(model.global_mean + model.user_bias[0])
 

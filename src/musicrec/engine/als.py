@@ -38,6 +38,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "regularization": 2.0,
         "user_bias_regularization": 10.0,
         "item_bias_regularization": 25.0,
+        "rating_calibration": True,  # the rating-scale layer of explicit_als
         "seed": 42,
     },
 }

@@ -6,7 +6,8 @@ Protocols (all seeded):
 - ``new-users``: 10% of users are removed from training; each is folded in from their 10
   most-listened artists (rated by the mapping applied to their whole history) and scored on
   the rest of their artists;
-- ``ratings``: RMSE and MAE of the explicit model and two baselines on an 80/20 random split.
+- ``ratings``: RMSE and MAE of the explicit model and two baselines on an 80/20 random split,
+  on the app's ratings and (keys suffixed ``@minmax-5-10``) on the seed's min-max 5..10 ones.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from musicrec.datasets import ListeningData
 from musicrec.engine import metrics
 from musicrec.engine.als import DEFAULT_KIND, make_params, train
 from musicrec.engine.baselines import DampedBias
+from musicrec.engine.explicit_als import ExplicitALSModel
 from musicrec.engine.knn import ItemKNNModel
-from musicrec.engine.mapping import listens_to_ratings
+from musicrec.engine.mapping import listens_to_ratings, minmax_5_10
+from musicrec.engine.model import Recommender
 from musicrec.engine.popularity import PopularityModel
 from musicrec.engine.ratings import RatingMatrix
 from musicrec.engine.split import dense_index, holdout_split, new_user_split, random_split
@@ -29,6 +32,7 @@ from musicrec.engine.split import dense_index, holdout_split, new_user_split, ra
 K = 10
 MODEL_NAMES = {"implicit": "implicit-als", "explicit": "explicit-als"}
 Mapping = Callable[[np.ndarray, np.ndarray], np.ndarray]
+SEED_MAPPING = "minmax-5-10"  # the seed's mapping, reported beside the app's in ``ratings``
 
 
 def ranking_metrics(
@@ -127,12 +131,19 @@ def new_users(
 def rating_errors(
     data: ListeningData, ratings: np.ndarray, seed: int, params: dict[str, Any]
 ) -> dict[str, dict[str, float]]:
+    """RMSE/MAE on an 80/20 random split of ``ratings``: the explicit model (with its
+    rating-scale layer when on, and its factors alone), the global mean, the damped biases."""
     test = random_split(ratings.size, seed=seed)
     u, i, r = data.user_ids, data.item_ids, ratings.astype(np.float64)
     model = train(RatingMatrix.from_arrays(u[~test], i[~test], r[~test]), params)
+    assert isinstance(model, ExplicitALSModel)
     baseline = DampedBias.fit(u[~test], i[~test], r[~test])
+    low, high = r[~test].min(), r[~test].max()
     predictions = {
-        "explicit-als": np.clip(model.predict(u[test], i[test]), r.min(), r.max()),  # type: ignore[attr-defined]
+        "explicit-als": np.clip(model.predict(u[test], i[test]), low, high),
+        "explicit-als-factors-only": np.clip(
+            model.predict_uncalibrated(u[test], i[test]), low, high
+        ),
         "global-mean": np.full(int(test.sum()), r[~test].mean()),
         "damped-bias": baseline.predict(u[test], i[test]),
     }
@@ -140,6 +151,86 @@ def rating_errors(
         name: {"rmse": round(metrics.rmse(p, r[test]), 4), "mae": round(metrics.mae(p, r[test]), 4)}
         for name, p in predictions.items()
     }
+
+
+def rating_protocol(
+    data: ListeningData, ratings: np.ndarray, seed: int, params: dict[str, Any]
+) -> dict[str, dict[str, float]]:
+    """The ``ratings`` protocol on the app's ratings and, with the suffix ``@minmax-5-10``, on
+    the seed's min-max 5..10 ratings (the scale of the issue's RMSE target)."""
+    _, user_index = dense_index(data.user_ids)
+    seeds = np.asarray(minmax_5_10(user_index, data.listens), dtype=np.float64)
+    out = rating_errors(data, ratings, seed, params)
+    for name, values in rating_errors(data, seeds, seed, params).items():
+        out[f"{name}@{SEED_MAPPING}"] = values
+    return out
+
+
+CURVE_KS = (1, 2, 3, 5, 8, 10, 15, 20)
+
+
+def fold_in_curve(
+    data: ListeningData,
+    seed: int = 42,
+    ks: tuple[int, ...] = CURVE_KS,
+    *,
+    mapping: Mapping = listens_to_ratings,
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """How many ratings a new user needs: the new-users protocol with k given ratings.
+
+    10% of users (seeded) are removed from training, as in ``new-users``; of those, only users
+    with more than max(ks) artists are kept, and each is scored on the artists beyond their
+    max(ks) most-listened ones: the same users and the same test artists for every k. For each
+    k the user is folded in from their k most-listened artists (rated by the mapping applied
+    to their whole history); their other max(ks) - k top artists are excluded from the
+    recommendations (known to them, not part of the test). The default model and the
+    popularity baseline are trained once. Returns ``{"seed", "users", "curve": {k: {model:
+    {"ndcg@10", "precision@10"}}}}``.
+    """
+    ks = tuple(sorted(set(int(k) for k in ks)))
+    if not ks or ks[0] < 1:
+        raise ValueError("ks must be positive numbers of ratings")
+    top = ks[-1]
+    _, user_index = dense_index(data.user_ids)
+    ratings = np.asarray(mapping(user_index, data.listens), dtype=np.float64)
+    kind_params = dict(params[DEFAULT_KIND]) if params else make_params(DEFAULT_KIND)
+    kind_params["seed"] = seed
+    split = new_user_split(data.user_ids, data.listens, n_given=top, seed=seed)
+    counts = np.bincount(user_index)
+    eligible = counts[user_index] > top
+    given, test = split.given & eligible, split.test & eligible
+    train_ratings = RatingMatrix.from_arrays(
+        data.user_ids[split.train],
+        data.item_ids[split.train],
+        ratings[split.train],
+        catalogue=data.artist_ids,
+    )
+    models: dict[str, Recommender] = {
+        MODEL_NAMES[DEFAULT_KIND]: train(train_ratings, kind_params),
+        "most-popular": PopularityModel.fit(train_ratings),
+    }
+    users, relevant = _relevant(data.user_ids[test], data.item_ids[test])
+    # Each user's given rows, most listened first (ties in row order).
+    order = np.flatnonzero(given)
+    order = order[np.lexsort((-data.listens[order], data.user_ids[order]))]
+    by_user = {int(u): order[data.user_ids[order] == u] for u in users}
+    curve: dict[int, dict[str, dict[str, float]]] = {}
+    for k in ks:
+        curve[k] = {}
+        for name, model in models.items():
+            rows = []
+            for user in users:
+                rows_of_user = by_user[int(user)]
+                ids, values = data.item_ids[rows_of_user], ratings[rows_of_user]
+                recs = model.recommend_for_ratings(
+                    ids[:k], values[:k], K, exclude=ids[k:], explain=0
+                )
+                row = np.array([r.artist_id for r in recs], dtype=np.int64)
+                rows.append(np.pad(row, (0, K - row.size), constant_values=-1))
+            scored = ranking_metrics(np.array(rows), relevant, data.artist_ids.size)
+            curve[k][name] = {m: scored[m] for m in (f"ndcg@{K}", f"precision@{K}")}
+    return {"seed": seed, "users": int(users.size), "curve": curve}
 
 
 def evaluate_dataset(
@@ -165,7 +256,7 @@ def evaluate_dataset(
         "protocols": {
             "holdout": holdout(data, ratings, seed, params),
             "new-users": new_users(data, ratings, seed, params),
-            "ratings": rating_errors(data, ratings, seed, params["explicit"]),
+            "ratings": rating_protocol(data, ratings, seed, params["explicit"]),
         },
         "default_model": MODEL_NAMES[DEFAULT_KIND],
     }

@@ -11,17 +11,63 @@ and symmetrically for the artists; lambda_b is a constant (a damping, as in the 
 bias baseline, one for users and one for artists) so that biases resting on few ratings shrink
 towards 0.
 
+Rating-scale layer (``rating_calibration``, on by default). The factors alone barely beat the
+damped-bias baseline on listen-derived ratings (docs/evaluation.md): a per-user min-max or rank
+of listen counts is decided less by taste than by *which* of a user's artists are their top
+ones and by the user's own scale. So predicted ratings go through a small linear layer,
+
+    r_ui ~ w . f_ui,   f_ui = [1, mu + b_u + b_i, x_u . y_i, s_ui, s_ui^2, g+_u, g-_u,
+                               s_ui g+_u, s_ui g-_u, log1p(n_i) - mean_{j in R(u)} log1p(n_j)]
+
+where s_ui is the preference score of an implicit-feedback ALS model fitted on the same
+ratings (which artists a user has: the SVD++ idea, from training data only), g+_u =
+[max_u < r_max] / n_u and g-_u = [min_u > r_min] / n_u say whether the user's known ratings
+leave the top or the bottom of the scale unused (a per-user min-max or rank mapping puts each
+user's top artist at the top: if it is not among the known ratings, an unknown one is more
+likely to be it, the more so the fewer ratings the user has), and the last feature is how popular
+the artist is compared with the user's other artists. The weights w are fitted by ridge
+regression on a held-out 20% of the *training* ratings (models refitted on the other 80%),
+then the models are refitted on all the training ratings. The layer is a deterministic
+function of the training matrix, the parameters and the factors, so a model loaded from its
+arrays rebuilds it on first use. It affects ``predict``/``predict_for_ratings`` only; ranking
+and the ``because`` decomposition use the factor scores above.
+
 Why by hand: ``implicit`` only solves the implicit-feedback objective and Spark needs a JVM;
 the batched per-row solver lives in :mod:`musicrec.engine.solve` (no Python loop per user).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+import scipy.sparse as sp
 
 from musicrec.engine.model import FactorModel, FoldIn
 from musicrec.engine.ratings import RatingMatrix
 from musicrec.engine.solve import solve_rows
+
+if TYPE_CHECKING:
+    from musicrec.engine.implicit_als import ImplicitALSModel
+
+CALIBRATION_FEATURES = (
+    "intercept",
+    "bias",
+    "factors",
+    "implicit",
+    "implicit^2",
+    "top_gap",
+    "bottom_gap",
+    "implicit*top_gap",
+    "implicit*bottom_gap",
+    "relative_popularity",
+)
+# w of the uncalibrated model (mu + b_u + b_i + x_u . y_i): the fallback on too little data.
+IDENTITY_WEIGHTS = np.array([0.0, 1.0, 1.0] + [0.0] * (len(CALIBRATION_FEATURES) - 3))
+CALIBRATION_FRACTION = 0.2  # share of the training ratings held out to fit the layer
+CALIBRATION_RIDGE = 1e-3
+MIN_CALIBRATION_RATINGS = 50
 
 
 def _regularisation(counts: np.ndarray, k: int, lam: float, lam_bias: float) -> np.ndarray:
@@ -36,10 +82,116 @@ def _augment(factors: np.ndarray) -> np.ndarray:
     return np.hstack([factors, np.ones((factors.shape[0], 1))])
 
 
+def pair_features(
+    bias: np.ndarray,
+    factors: np.ndarray,
+    implicit: np.ndarray,
+    top_gap: np.ndarray,
+    bottom_gap: np.ndarray,
+    relative_popularity: np.ndarray,
+) -> np.ndarray:
+    """The layer's design matrix, columns in the order of ``CALIBRATION_FEATURES``."""
+    return np.column_stack(
+        [
+            np.ones(np.shape(bias)),
+            bias,
+            factors,
+            implicit,
+            implicit**2,
+            top_gap,
+            bottom_gap,
+            implicit * top_gap,
+            implicit * bottom_gap,
+            relative_popularity,
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class UserScale:
+    """Per-user statistics of known ratings (arrays over users, or length-1 for a fold-in)."""
+
+    top_gap: np.ndarray  # [max_u < r_max] / n_u: the top of the scale is unused
+    bottom_gap: np.ndarray  # [min_u > r_min] / n_u: the bottom of the scale is unused
+    mean_log_popularity: np.ndarray  # mean over the user's artists of log1p(n_j)
+
+
+def user_scale(
+    matrix: sp.csr_matrix, rating_range: tuple[float, float], log_popularity: np.ndarray
+) -> UserScale:
+    """:class:`UserScale` of every row of a CSR rating matrix (rows with no ratings: 0)."""
+    counts = np.diff(matrix.indptr)
+    has = counts > 0
+    starts = matrix.indptr[:-1][has]
+    data = np.asarray(matrix.data, dtype=np.float64)
+    top = np.zeros(counts.size)
+    bottom = np.zeros(counts.size)
+    popularity = np.zeros(counts.size)
+    if data.size:
+        n = counts[has].astype(np.float64)
+        top[has] = (np.maximum.reduceat(data, starts) < rating_range[1]) / n
+        bottom[has] = (np.minimum.reduceat(data, starts) > rating_range[0]) / n
+        popularity[has] = np.add.reduceat(log_popularity[matrix.indices], starts) / n
+    return UserScale(top, bottom, popularity)
+
+
+@dataclass
+class RatingScaleLayer:
+    """The fitted linear layer and what its features need (see the module docstring)."""
+
+    weights: np.ndarray
+    implicit: ImplicitALSModel  # trained on the same ratings, same users and items
+    log_popularity: np.ndarray  # per item: log1p(number of training ratings)
+    rating_range: tuple[float, float]
+    users: UserScale  # of the training users
+
+    def features(
+        self,
+        base: np.ndarray,
+        factors: np.ndarray,
+        implicit: np.ndarray,
+        scale: UserScale,
+        user_index: np.ndarray,
+        item_index: np.ndarray,
+    ) -> np.ndarray:
+        """f for pairs; ``user_index`` into ``scale`` (-1: unknown), ``item_index`` into the
+        items (-1: unknown); unknown users or items have 0 for the features they lack."""
+        ku, ki = user_index >= 0, item_index >= 0
+        u, i = np.maximum(user_index, 0), np.maximum(item_index, 0)
+        top = np.where(ku, scale.top_gap[u], 0.0)
+        bottom = np.where(ku, scale.bottom_gap[u], 0.0)
+        relative = np.where(ku & ki, self.log_popularity[i] - scale.mean_log_popularity[u], 0.0)
+        return pair_features(base, factors, implicit, top, bottom, relative)
+
+    def predict(
+        self,
+        base: np.ndarray,
+        factors: np.ndarray,
+        implicit: np.ndarray,
+        scale: UserScale,
+        user_index: np.ndarray,
+        item_index: np.ndarray,
+    ) -> np.ndarray:
+        """w . f, clipped to the training ratings' range."""
+        features = self.features(base, factors, implicit, scale, user_index, item_index)
+        return np.clip(features @ self.weights, *self.rating_range)
+
+
 class ExplicitALSModel(FactorModel):
     """Factors and biases from explicit ALS; predicts ratings as well as ranking artists."""
 
     _aug: np.ndarray | None = None
+    _layer: RatingScaleLayer | None = None
+    _layer_built: bool = False
+
+    def scale_layer(self) -> RatingScaleLayer | None:
+        """The rating-scale layer (built on first use for a model loaded from its arrays);
+        None when ``rating_calibration`` is off."""
+        if not self._layer_built:
+            if self.params.get("rating_calibration", False):
+                self._layer = fit_scale_layer(self, self.train, self.params)
+            self._layer_built = True
+        return self._layer
 
     def _augmented_items(self, index: np.ndarray | slice) -> np.ndarray:
         if self._aug is None:
@@ -65,21 +217,148 @@ class ExplicitALSModel(FactorModel):
         weights = np.linalg.inv(yr.T @ yr + np.diag(reg))
         return FoldIn(weights @ (yr.T @ t), rated, weights, t)
 
-    def predict(self, user_ids: np.ndarray, item_ids: np.ndarray) -> np.ndarray:
-        """Predicted ratings; an unknown user or artist contributes no bias and no factors."""
+    def _base_and_factors(self, u: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """mu + b_u + b_i and x_u . y_i for index pairs (-1: unknown, contributes nothing)."""
         assert self.user_bias is not None and self.item_bias is not None
-        u = self.users.indices(user_ids)
-        i = self.items.indices(item_ids)
         ku, ki = u >= 0, i >= 0
         both = ku & ki
-        out = np.full(u.shape, self.global_mean, dtype=np.float64)
-        out[ku] += self.user_bias[u[ku]]
-        out[ki] += self.item_bias[i[ki]]
-        out[both] += np.einsum("nk,nk->n", self.user_factors[u[both]], self.item_factors[i[both]])
-        return out
+        base = np.full(u.shape, self.global_mean, dtype=np.float64)
+        base[ku] += self.user_bias[u[ku]]
+        base[ki] += self.item_bias[i[ki]]
+        factors = np.zeros(u.shape)
+        factors[both] = np.einsum(
+            "nk,nk->n", self.user_factors[u[both]], self.item_factors[i[both]]
+        )
+        return base, factors
+
+    def predict_uncalibrated(self, user_ids: np.ndarray, item_ids: np.ndarray) -> np.ndarray:
+        """mu + b_u + b_i + x_u . y_i; an unknown user or artist contributes no bias and no
+        factors."""
+        base, factors = self._base_and_factors(
+            self.users.indices(user_ids), self.items.indices(item_ids)
+        )
+        return base + factors
+
+    def predict(self, user_ids: np.ndarray, item_ids: np.ndarray) -> np.ndarray:
+        """Predicted ratings of (user, artist) pairs of known or unknown ids, through the
+        rating-scale layer when it is on."""
+        layer = self.scale_layer()
+        if layer is None:
+            return self.predict_uncalibrated(user_ids, item_ids)
+        u, i = self.users.indices(user_ids), self.items.indices(item_ids)
+        base, factors = self._base_and_factors(u, i)
+        implicit = _implicit_scores(layer.implicit, layer.implicit.user_factors, u, i)
+        return layer.predict(base, factors, implicit, layer.users, u, i)
+
+    def predict_for_ratings(
+        self, artist_ids: np.ndarray, ratings: np.ndarray, target_ids: np.ndarray
+    ) -> np.ndarray:
+        """Predicted ratings of ``target_ids`` for a user not in the model, folded in from
+        their (artist id, rating) pairs (unknown artists ignored)."""
+        ids = np.asarray(artist_ids, dtype=np.int64)
+        values = np.asarray(ratings, dtype=np.float64)
+        fold = self.fold_in(ids, values)
+        targets = self.items.indices(np.asarray(target_ids, dtype=np.int64))
+        known = targets >= 0
+        assert self.item_bias is not None
+        base = np.full(targets.shape, self.global_mean + fold.vector[-1])
+        base[known] += self.item_bias[targets[known]]
+        factors = np.zeros(targets.shape)
+        factors[known] = self.item_factors[targets[known]] @ fold.vector[:-1]
+        layer = self.scale_layer()
+        if layer is None:
+            return base + factors
+        implicit = np.zeros(targets.shape)
+        if fold.rated.size:
+            vector = layer.implicit.fold_in_indices(
+                fold.rated, values[self.items.indices(ids) >= 0]
+            )
+            implicit[known] = layer.implicit.item_factors[targets[known]] @ vector.vector
+        row = sp.csr_matrix(
+            (values[self.items.indices(ids) >= 0], fold.rated, [0, fold.rated.size]),
+            shape=(1, len(self.items)),
+        )
+        scale = user_scale(row, layer.rating_range, layer.log_popularity)
+        users = (
+            np.zeros(targets.shape, dtype=np.int64) if fold.rated.size else -np.ones_like(targets)
+        )
+        return layer.predict(base, factors, implicit, scale, users, targets)
+
+
+def _implicit_scores(
+    model: ImplicitALSModel, user_factors: np.ndarray, u: np.ndarray, i: np.ndarray
+) -> np.ndarray:
+    both = (u >= 0) & (i >= 0)
+    out = np.zeros(u.shape)
+    out[both] = np.einsum("nk,nk->n", user_factors[u[both]], model.item_factors[i[both]])
+    return out
+
+
+def _implicit_model(matrix: sp.csr_matrix, users: Any, items: Any, seed: int) -> ImplicitALSModel:
+    # Imported here: the factory module imports this one.
+    from musicrec.engine.als import make_params
+    from musicrec.engine.implicit_als import train_implicit
+
+    # One thread: the layer must be a deterministic function of the training data.
+    params = make_params("implicit", seed=seed, threads=1)
+    return train_implicit(RatingMatrix(users, items, matrix), params)
+
+
+def _layer_parts(
+    model: ExplicitALSModel, matrix: sp.csr_matrix, seed: int
+) -> tuple[ImplicitALSModel, np.ndarray, tuple[float, float], UserScale]:
+    data = np.asarray(matrix.data, dtype=np.float64)
+    rating_range = (float(data.min()), float(data.max()))
+    log_popularity = np.log1p(np.bincount(matrix.indices, minlength=matrix.shape[1]))
+    implicit = _implicit_model(matrix, model.users, model.items, seed)
+    return implicit, log_popularity, rating_range, user_scale(matrix, rating_range, log_popularity)
+
+
+def fit_scale_layer(
+    model: ExplicitALSModel, matrix: sp.csr_matrix, params: dict[str, Any]
+) -> RatingScaleLayer:
+    """Fit the layer's weights on a held-out part of ``matrix`` (models refitted on the rest),
+    then build it on the whole of ``matrix`` around ``model`` (trained on all of it)."""
+    seed = int(params["seed"])
+    implicit, log_popularity, rating_range, users = _layer_parts(model, matrix, seed)
+    weights = IDENTITY_WEIGHTS.copy()
+    coo = matrix.tocoo()
+    n_held = int(round(CALIBRATION_FRACTION * coo.nnz))
+    if n_held >= MIN_CALIBRATION_RATINGS:
+        held = np.zeros(coo.nnz, dtype=bool)
+        held[np.random.default_rng(seed + 1).permutation(coo.nnz)[:n_held]] = True
+        rest = sp.csr_matrix(
+            (coo.data[~held], (coo.row[~held], coo.col[~held])), shape=matrix.shape
+        )
+        rest.sort_indices()
+        inner = _train_factors(RatingMatrix(model.users, model.items, rest), params)
+        inner_implicit, inner_popularity, inner_range, inner_users = _layer_parts(inner, rest, seed)
+        u, i = coo.row[held].astype(np.int64), coo.col[held].astype(np.int64)
+        # users/items with no rating left in ``rest`` are unknown to the inner models
+        u = np.where(np.diff(rest.indptr)[u] > 0, u, -1)
+        i = np.where(np.bincount(rest.indices, minlength=matrix.shape[1])[i] > 0, i, -1)
+        base, factors = inner._base_and_factors(u, i)
+        implicit_scores = _implicit_scores(inner_implicit, inner_implicit.user_factors, u, i)
+        probe = RatingScaleLayer(
+            IDENTITY_WEIGHTS, inner_implicit, inner_popularity, inner_range, inner_users
+        )
+        features = probe.features(base, factors, implicit_scores, inner_users, u, i)
+        ridge = CALIBRATION_RIDGE * np.eye(features.shape[1])
+        ridge[0, 0] = 0.0
+        target = coo.data[held].astype(np.float64)
+        weights = np.linalg.solve(features.T @ features + ridge, features.T @ target)
+    return RatingScaleLayer(weights, implicit, log_popularity, rating_range, users)
 
 
 def train_explicit(ratings: RatingMatrix, params: dict) -> ExplicitALSModel:
+    """Train the factors (:func:`_train_factors`), then the rating-scale layer when
+    ``rating_calibration`` is on."""
+    model = _train_factors(ratings, params)
+    model.scale_layer()
+    return model
+
+
+def _train_factors(ratings: RatingMatrix, params: dict) -> ExplicitALSModel:
     """Alternate the two batched solves ``iterations`` times, then one last user solve so
     that stored user vectors are exactly the fold-in of their ratings."""
     k = int(params["factors"])
