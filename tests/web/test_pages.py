@@ -179,3 +179,15 @@ def test_recommendations_page_lists_past_recommendations_with_dates(
     for item in first.get_json()["recommendations"]:
         assert item["artist"]["name"].replace("'", "&#39;") in page
     assert "<time datetime=" in page
+
+
+def test_onboarding_says_how_many_ratings_are_enough_and_why(
+    client: FlaskClient, catalogue: dict[str, int]
+) -> None:
+    from musicrec.services.recommending import ENOUGH_RATINGS
+
+    page_signup(client)
+
+    for path in ("/", "/rate", "/recommendations"):
+        page = client.get(path).get_data(as_text=True)
+        assert f"{ENOUGH_RATINGS} ratings give recommendations 95% as accurate" in page, path

@@ -19,7 +19,7 @@ import numpy as np
 
 from musicrec.datasets import ListeningData, load_lastfm
 from musicrec.engine.als import make_params
-from musicrec.engine.evaluate import fold_in_curve, holdout, new_users, rating_errors
+from musicrec.engine.evaluate import CURVE_KS, fold_in_curve, holdout, new_users, rating_errors
 from musicrec.engine.mapping import MAPPINGS
 from musicrec.engine.split import dense_index
 
@@ -163,9 +163,9 @@ def robustness_table(data: ListeningData, seeds: list[int]) -> list[str]:
     return lines
 
 
-def curve_table(data: ListeningData, seeds: list[int]) -> list[str]:
+def curve_table(data: ListeningData, seeds: list[int], ks: tuple[int, ...] = CURVE_KS) -> list[str]:
     """``fold_in_curve`` per seed: NDCG@10 and P@10 of the default model and popularity."""
-    results = [fold_in_curve(data, seed) for seed in seeds]
+    results = [fold_in_curve(data, seed, ks) for seed in seeds]
     lines = [
         "users per seed: " + ", ".join(f"s{r['seed']}: {r['users']}" for r in results),
         "",

@@ -211,6 +211,8 @@ def fold_in_curve(
         "most-popular": PopularityModel.fit(train_ratings),
     }
     users, relevant = _relevant(data.user_ids[test], data.item_ids[test])
+    if users.size == 0:
+        raise ValueError(f"no held-out user has more than {top} artists")
     # Each user's given rows, most listened first (ties in row order).
     order = np.flatnonzero(given)
     order = order[np.lexsort((-data.listens[order], data.user_ids[order]))]

@@ -28,8 +28,9 @@ likely to be it, the more so the fewer ratings the user has), and the last featu
 the artist is compared with the user's other artists. The weights w are fitted by ridge
 regression on a held-out 20% of the *training* ratings (models refitted on the other 80%),
 then the models are refitted on all the training ratings. The layer is a deterministic
-function of the training matrix, the parameters and the factors, so a model loaded from its
-arrays rebuilds it on first use. It affects ``predict``/``predict_for_ratings`` only; ranking
+function of the training matrix, the parameters and the factors, so it is fitted on first use
+(training and loading stay fast; ranking never needs it) and a model loaded from its arrays
+rebuilds the same layer. It affects ``predict``/``predict_for_ratings`` only; ranking
 and the ``because`` decomposition use the factor scores above.
 
 Why by hand: ``implicit`` only solves the implicit-feedback objective and Spark needs a JVM;
@@ -351,11 +352,10 @@ def fit_scale_layer(
 
 
 def train_explicit(ratings: RatingMatrix, params: dict) -> ExplicitALSModel:
-    """Train the factors (:func:`_train_factors`), then the rating-scale layer when
-    ``rating_calibration`` is on."""
-    model = _train_factors(ratings, params)
-    model.scale_layer()
-    return model
+    """Train the factors (:func:`_train_factors`); the rating-scale layer (when
+    ``rating_calibration`` is on) is fitted on the first rating prediction, as only
+    ``predict`` needs it (~1 s on the shared data)."""
+    return _train_factors(ratings, params)
 
 
 def _train_factors(ratings: RatingMatrix, params: dict) -> ExplicitALSModel:

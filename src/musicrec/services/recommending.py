@@ -24,8 +24,9 @@ from musicrec.services.serving import LoadedModel, ModelLoader
 log = logging.getLogger("musicrec.recommending")
 
 POPULARITY_VERSION = "popularity"
-# From how many ratings a new user is served well: the knee of the fold-in curve in
-# docs/evaluation.md ("How many ratings are enough").
+# From how many ratings a new user is served well, from the fold-in curve in docs/evaluation.md
+# ("How many ratings are enough"): recommendations beat popularity from the first rating, 3
+# ratings reach 83% of the accuracy 20 give, 10 reach 95%, where the curve flattens.
 ENOUGH_RATINGS = 10
 
 
