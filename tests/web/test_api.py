@@ -220,3 +220,56 @@ def test_recommendations_come_from_the_published_model_with_reasons(
         assert {b["name"] for b in item["because"]} <= {"Radiohead", "Björk", "Air"}
     assert len(similar["artists"]) == 3
     assert catalogue["Radiohead"] not in {a["id"] for a in similar["artists"]}
+
+
+def test_a_database_that_is_down_answers_503_in_json(tmp_path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import jwt
+
+    from musicrec import create_app
+    from musicrec.config import Settings
+
+    down = Settings(
+        instance_dir=tmp_path,
+        database_url="postgresql://postgres@127.0.0.1:1/nowhere",  # nothing listens on port 1
+        secret_key="k" * 40,
+        model_dir=tmp_path / "models",
+        rate_limits="off",
+    )
+    client = create_app(down).test_client()
+
+    health = client.get("/api/v1/health")
+    search = client.get("/api/v1/artists?q=bjork")
+    now = datetime.now(UTC)
+    claims = {"sub": "1", "sid": "some-session", "iat": now, "exp": now + timedelta(hours=1)}
+    token = jwt.encode(claims, down.secret_key, algorithm="HS256")  # needs its session row
+    signed = client.get("/api/v1/me/ratings", headers=bearer(token))
+
+    assert health.status_code == 503 and health.get_json()["database"] == "unavailable"
+    for response in (search, signed):
+        assert response.status_code == 503
+        assert response.get_json()["error"]["code"] == "database_unavailable"
+
+
+def test_a_concurrent_request_never_makes_a_recommendation_repeat(
+    app, client: FlaskClient, catalogue: dict[str, int], monkeypatch
+) -> None:
+    from musicrec.db import recommendations as stored
+
+    _user, token = api_signup(client)
+    first = client.post("/api/v1/me/recommendations?n=3", headers=bearer(token)).get_json()
+    real = stored.recommended_artist_ids
+    calls = []
+
+    def read_before_the_other_request_stored(session, user_id):  # type: ignore[no-untyped-def]
+        calls.append(user_id)
+        return set() if len(calls) == 1 else real(session, user_id)
+
+    monkeypatch.setattr(stored, "recommended_artist_ids", read_before_the_other_request_stored)
+    second = client.post("/api/v1/me/recommendations?n=3", headers=bearer(token))
+
+    first_ids = {r["artist"]["id"] for r in first["recommendations"]}
+    second_ids = {r["artist"]["id"] for r in second.get_json()["recommendations"]}
+    assert second.status_code == 201 and len(calls) == 2
+    assert second_ids and not first_ids & second_ids

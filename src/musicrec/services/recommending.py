@@ -7,7 +7,6 @@ model exists yet, the most-rated artists are suggested instead.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +18,7 @@ from musicrec.db import artists, queries
 from musicrec.db import ratings as rating_rows
 from musicrec.db import recommendations as stored
 from musicrec.services.catalogue import ArtistView
-from musicrec.services.serving import LoadedModel, ModelLoader
+from musicrec.services.serving import ModelLoader
 
 log = logging.getLogger("musicrec.recommending")
 
@@ -81,7 +80,6 @@ class Recommender:
 
     def __init__(self, model_dir: Path) -> None:
         self.loader = ModelLoader(model_dir)
-        self._lock = threading.Lock()
 
     def current_version(self) -> str | None:
         loaded = self.loader.current()
@@ -92,15 +90,14 @@ class Recommender:
 
     def recommend_new(self, session: Session, user_id: int, n: int) -> Batch:
         """Up to ``n`` artists never recommended to the user before, stored as recommended."""
-        for attempt in (1, 2):
-            try:
-                with session.begin_nested():
-                    return self._recommend_and_store(session, user_id, n)
-            except IntegrityError:
-                # A concurrent request stored some of the same artists first: compute again.
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            with session.begin_nested():
+                return self._recommend_and_store(session, user_id, n)
+        except IntegrityError:
+            # A concurrent request stored some of the same artists first; they now count as
+            # recommended before, so computing again picks others.
+            with session.begin_nested():
+                return self._recommend_and_store(session, user_id, n)
 
     def _recommend_and_store(self, session: Session, user_id: int, n: int) -> Batch:
         rated, values = rating_rows.user_rating_pairs(session, user_id)
@@ -158,6 +155,3 @@ class Recommender:
 
 def _artist_views(session: Session, ids: set[int]) -> dict[int, ArtistView]:
     return {i: ArtistView.of(a) for i, a in artists.get_artists(session, ids).items()}
-
-
-__all__ = ["ENOUGH_RATINGS", "Batch", "LoadedModel", "PastRecommendation", "Recommender"]
