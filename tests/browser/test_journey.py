@@ -125,6 +125,8 @@ def test_journey(open_page: Any, viewport: dict[str, int], artifacts_dir: Path) 
     # Rate ten artists through search as you type; the count follows without a reload.
     page.evaluate("() => { window.__sameDocument = true; }")
     rated_names = []
+    expect(page.locator("[data-below-enough]")).to_be_visible()
+    expect(page.locator("[data-enough-reached]")).to_be_hidden()
     for position, (query, name) in enumerate(TEN_ARTISTS):
         card = search_first_result(page, query, name)
         card.locator("select[data-rate]").select_option(str(10 - position))
@@ -132,6 +134,9 @@ def test_journey(open_page: Any, viewport: dict[str, int], artifacts_dir: Path) 
         assert page.evaluate("() => window.__sameDocument === true"), "the rate page reloaded"
         expect(card.locator("button[data-unrate]")).to_be_visible()
         rated_names.append(name)
+    # Ten ratings are enough (services.recommending.ENOUGH_RATINGS): the hint changes in place.
+    expect(page.locator("[data-below-enough]")).to_be_hidden()
+    expect(page.locator("[data-enough-reached]")).to_be_visible()
     check_layout("rate page with search results")
     if mobile:
         page.screenshot(path=str(artifacts_dir / f"browser-{label}-rate.png"), full_page=True)

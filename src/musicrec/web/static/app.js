@@ -33,6 +33,11 @@ function el(tag, attributes = {}, ...children) {
 
 function setRatedCount(count) {
   document.querySelectorAll("[data-rated-count]").forEach((node) => { node.textContent = String(count); });
+  document.querySelectorAll("[data-enough]").forEach((node) => {
+    const enough = count >= Number(node.dataset.enough);
+    node.querySelectorAll("[data-below-enough]").forEach((hint) => { hint.hidden = enough; });
+    node.querySelectorAll("[data-enough-reached]").forEach((hint) => { hint.hidden = !enough; });
+  });
 }
 
 async function refreshRatedCount() {
@@ -117,7 +122,8 @@ function setUpSearch() {
         const response = await fetch(`/api/v1/artists?q=${encodeURIComponent(query)}&limit=10`, { signal: controller.signal, headers: { Accept: "application/json" } });
         const data = await response.json();
         results.replaceChildren(...data.artists.map((artist) => artistCard(artist)));
-        status.textContent = data.artists.length ? `${data.artists.length} artists found` : "No artist found: you can add it below.";
+        const found = data.artists.length;
+        status.textContent = found ? `${found} ${found === 1 ? "artist" : "artists"} found` : "No artist found: you can add it below.";
       } catch (error) {
         if (error.name !== "AbortError") status.textContent = "Search failed; try again.";
       }
