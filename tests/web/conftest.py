@@ -121,20 +121,25 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def page_signup(client: FlaskClient, username: str | None = None) -> str:
-    """Sign up through the page form, as a browser would; the client keeps the cookie."""
-    username = username or unique_name()
+def post_signup_form(client: FlaskClient, username: str, password: str = PASSWORD):
+    """Submit the sign-up form as a browser would (CSRF token from the page)."""
     token = csrf_from(client, "/signup")
-    response = client.post(
+    return client.post(
         "/signup",
         data={
             "username": username,
             "email": f"{username}@example.com",
-            "password": PASSWORD,
-            "confirmation": PASSWORD,
+            "password": password,
+            "confirmation": password,
             "csrf_token": token,
         },
     )
+
+
+def page_signup(client: FlaskClient, username: str | None = None) -> str:
+    """Sign up through the page form, as a browser would; the client keeps the cookie."""
+    username = username or unique_name()
+    response = post_signup_form(client, username)
     assert response.status_code == 302, response.get_data(as_text=True)
     return username
 

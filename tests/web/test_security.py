@@ -23,9 +23,9 @@ from tests.web.conftest import (
     PASSWORD,
     api_signup,
     bearer,
-    csrf_from,
     page_login,
     page_signup,
+    post_signup_form,
     unique_name,
 )
 from tests.web.test_security_support import mask_csrf, post_form, token_cookie
@@ -149,18 +149,8 @@ def test_asvs_6_2_9_a_password_of_64_characters_signs_up_through_the_page(
     password = "sixty-four characters at least, of which the last one matters: 1"
     assert len(password) >= 64
     username = unique_name("page")
-    token = csrf_from(client, "/signup")
 
-    response = client.post(
-        "/signup",
-        data={
-            "username": username,
-            "email": f"{username}@example.com",
-            "password": password,
-            "confirmation": password,
-            "csrf_token": token,
-        },
-    )
+    response = post_signup_form(client, username, password)
 
     assert response.status_code == 302, response.get_data(as_text=True)
     assert page_login(app.test_client(), username, password).status_code == 302
@@ -202,17 +192,7 @@ def test_asvs_6_2_4_common_passwords_are_refused(
     assert api.get_json()["error"]["field"] == "password"
     assert "common" in api.get_json()["error"]["message"]
 
-    token = csrf_from(client, "/signup")
-    page = client.post(
-        "/signup",
-        data={
-            "username": username,
-            "email": f"{username}@example.com",
-            "password": password,
-            "confirmation": password,
-            "csrf_token": token,
-        },
-    )
+    page = post_signup_form(client, username, password)
     assert page.status_code == 400
     assert "most common" in page.get_data(as_text=True)
 
