@@ -67,5 +67,10 @@ def count(session: Session, user_id: int) -> int:
     return rating_rows.count_user_ratings(session, user_id)
 
 
+def rating_of(session: Session, user_id: int, artist_id: int) -> int | None:
+    row = rating_rows.get_rating(session, user_id, artist_id)
+    return row.rating if row else None
+
+
 def rating_pairs(session: Session, user_id: int) -> tuple[list[int], list[int]]:
     return rating_rows.user_rating_pairs(session, user_id)

@@ -34,7 +34,6 @@ class Suggestion:
     artist: ArtistView
     score: float
     because: list[ArtistView] = field(default_factory=list)
-    rating: int | None = None
 
     def as_json(self) -> dict[str, object]:
         return {

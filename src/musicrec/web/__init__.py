@@ -78,18 +78,13 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.context_processor
     def page_globals() -> dict[str, object]:
-        from musicrec.services import ratings
-        from musicrec.web.auth.guard import current_user
-        from musicrec.web.db import db_session
+        from musicrec.web.auth.guard import current_user, rated_count
 
-        user = current_user()
-        rated = None
-        if user is not None:
-            try:
-                rated = ratings.count(db_session(), user.id)
-            except DBAPIError:  # the error page of a failed database must still render
-                rated = None
-        return {"current_user": user, "nav_rated_count": rated}
+        try:
+            rated = rated_count()
+        except DBAPIError:  # the error page of a failed database must still render
+            rated = None
+        return {"current_user": current_user(), "nav_rated_count": rated}
 
 
 def _discard_failed_transaction() -> None:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Response, jsonify
-
-log = logging.getLogger("musicrec.api")
 
 
 class ApiError(Exception):

@@ -60,6 +60,19 @@ def current_user() -> User | None:
     return user
 
 
+def rated_count() -> int | None:
+    """How many artists the signed-in user rated, counted once a request (None if anonymous)."""
+    from musicrec.services import ratings
+
+    user = current_user()
+    if user is None:
+        return None
+    if "rated_count" not in g:
+        g.rated_count = ratings.count(db_session(), user.id)
+    count: int = g.rated_count
+    return count
+
+
 def set_token_cookie(response: Response, token: str) -> None:
     current = settings()
     response.set_cookie(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
-from musicrec.services import ratings
 from musicrec.services.catalogue import Catalogue
 from musicrec.services.recommending import ENOUGH_RATINGS
-from musicrec.web.auth.guard import current_user
+from musicrec.web.auth.guard import current_user, rated_count
 from musicrec.web.db import db_session
 
 blueprint = Blueprint("main", __name__)
@@ -20,6 +19,4 @@ def home() -> str:
     if user is None:
         catalogue: Catalogue = current_app.extensions["musicrec.catalogue"]
         return render_template("main/home.html", counts=catalogue.counts(session))
-    return render_template(
-        "main/home.html", rated_count=ratings.count(session, user.id), enough=ENOUGH_RATINGS
-    )
+    return render_template("main/home.html", rated_count=rated_count(), enough=ENOUGH_RATINGS)

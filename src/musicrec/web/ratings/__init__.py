@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, render_template
 from musicrec.services import ratings
 from musicrec.services.catalogue import Catalogue
 from musicrec.services.recommending import ENOUGH_RATINGS
-from musicrec.web.auth.guard import current_user, login_required
+from musicrec.web.auth.guard import current_user, login_required, rated_count
 from musicrec.web.db import db_session
 
 blueprint = Blueprint("ratings", __name__)
@@ -20,9 +20,9 @@ def rate() -> str:
     session = db_session()
     user = current_user()
     assert user is not None
-    count = ratings.count(session, user.id)
+    count = rated_count()
     popular = []
-    if count < ENOUGH_RATINGS:
+    if count is not None and count < ENOUGH_RATINGS:
         rated, _values = ratings.rating_pairs(session, user.id)
         catalogue: Catalogue = current_app.extensions["musicrec.catalogue"]
         popular = catalogue.popular(session, ONBOARDING_ARTISTS, rated)

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, render_template
 from musicrec.services import ratings
 from musicrec.services.catalogue import Catalogue
 from musicrec.services.recommending import ENOUGH_RATINGS, Recommender
-from musicrec.web.auth.guard import current_user, login_required
+from musicrec.web.auth.guard import current_user, login_required, rated_count
 from musicrec.web.db import db_session
 
 blueprint = Blueprint("recommendations", __name__)
@@ -28,7 +28,7 @@ def index() -> str:
     return render_template(
         "recommendations/index.html",
         past=_recommender().history(session, user.id),
-        rated_count=ratings.count(session, user.id),
+        rated_count=rated_count(),
         enough=ENOUGH_RATINGS,
     )
 
@@ -41,10 +41,7 @@ def artist(artist_id: int) -> str:
     if found is None:
         abort(404)
     user = current_user()
-    rating = None
-    if user is not None:
-        rated, values = ratings.rating_pairs(session, user.id)
-        rating = dict(zip(rated, values, strict=True)).get(artist_id)
+    rating = ratings.rating_of(session, user.id, artist_id) if user is not None else None
     similar = _recommender().similar(session, artist_id, SIMILAR_ARTISTS)
     return render_template(
         "recommendations/artist.html", artist=found, similar=similar, rating=rating
