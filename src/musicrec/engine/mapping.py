@@ -13,20 +13,24 @@ from __future__ import annotations
 import numpy as np
 
 
+def _per_user_range(user_index: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each row's user minimum, each row's user max - min)."""
+    n_users = int(user_index.max()) + 1 if user_index.size else 0
+    low = np.full(n_users, np.inf)
+    high = np.full(n_users, -np.inf)
+    np.minimum.at(low, user_index, values)
+    np.maximum.at(high, user_index, values)
+    return low[user_index], (high - low)[user_index]
+
+
 def minmax_5_10(user_index: np.ndarray, listens: np.ndarray) -> np.ndarray:
     """The seed's mapping: per-user min-max scaling of listens onto 5..10.
 
     rating = 5 when the user's min equals their max, else ceil((x - min) / (max - min) * 5) + 5.
     """
-    user_index = np.asarray(user_index)
     listens = np.asarray(listens, dtype=np.float64)
-    n_users = int(user_index.max()) + 1 if user_index.size else 0
-    low = np.full(n_users, np.inf)
-    high = np.full(n_users, -np.inf)
-    np.minimum.at(low, user_index, listens)
-    np.maximum.at(high, user_index, listens)
-    span = (high - low)[user_index]
-    scaled = np.divide(listens - low[user_index], span, out=np.zeros_like(listens), where=span > 0)
+    low, span = _per_user_range(np.asarray(user_index, dtype=np.int64), listens)
+    scaled = np.divide(listens - low, span, out=np.zeros_like(listens), where=span > 0)
     ratings = np.ceil(scaled * 5) + 5
     return ratings.astype(np.int16)
 
@@ -62,15 +66,9 @@ def rank_1_10(user_index: np.ndarray, listens: np.ndarray) -> np.ndarray:
 
 def log_minmax_1_10(user_index: np.ndarray, listens: np.ndarray) -> np.ndarray:
     """Per-user min-max of log1p(listens) onto 1..10, rounded; 10 when min equals max."""
-    user_index = np.asarray(user_index, dtype=np.int64)
     logs = np.log1p(np.asarray(listens, dtype=np.float64))
-    n_users = int(user_index.max()) + 1 if user_index.size else 0
-    low = np.full(n_users, np.inf)
-    high = np.full(n_users, -np.inf)
-    np.minimum.at(low, user_index, logs)
-    np.maximum.at(high, user_index, logs)
-    span = (high - low)[user_index]
-    scaled = np.divide(logs - low[user_index], span, out=np.ones_like(logs), where=span > 0)
+    low, span = _per_user_range(np.asarray(user_index, dtype=np.int64), logs)
+    scaled = np.divide(logs - low, span, out=np.ones_like(logs), where=span > 0)
     return np.rint(1 + 9 * scaled).astype(np.int16)
 
 

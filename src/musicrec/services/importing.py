@@ -42,11 +42,16 @@ class ImportSummary:
     fingerprint: str
 
 
-def fingerprint(data: ListeningData) -> str:
+def mapped_ratings(data: ListeningData) -> np.ndarray:
+    """The 1..10 rating of each listening row, by the import's mapping."""
+    user_index = np.unique(data.user_ids, return_inverse=True)[1]
+    return listens_to_ratings(user_index, data.listens)
+
+
+def fingerprint(data: ListeningData, ratings: np.ndarray | None = None) -> str:
     """A hash of everything the import writes (ratings included, so a new listens-to-rating
     mapping makes the same files import again), to recognise data imported before."""
-    user_index = np.unique(data.user_ids, return_inverse=True)[1]
-    ratings = listens_to_ratings(user_index, data.listens)
+    ratings = mapped_ratings(data) if ratings is None else ratings
     digest = hashlib.sha256()
     for array in (data.artist_ids, data.user_ids, data.item_ids, data.listens, ratings):
         digest.update(np.ascontiguousarray(array, dtype=np.int64).tobytes())
@@ -67,9 +72,9 @@ def import_listening_data(
     engine: Engine, data: ListeningData, *, location: str, progress: bool = False
 ) -> ImportSummary:
     """Merge ``data`` into the database in one transaction and record the import."""
-    user_ids, user_index = np.unique(data.user_ids, return_inverse=True)
-    ratings = listens_to_ratings(user_index, data.listens)
-    data_fingerprint = fingerprint(data)
+    user_ids = np.unique(data.user_ids)
+    ratings = mapped_ratings(data)
+    data_fingerprint = fingerprint(data, ratings)
     total = len(data.artist_ids) + len(user_ids) + len(data.listens)
     now = utcnow()
     with (
