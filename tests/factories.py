@@ -5,6 +5,14 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from musicrec.datasets import ListeningData
+from musicrec.db.session import transaction
+from musicrec.services.importing import ImportSummary, import_listening_data
+from musicrec.services.training import train_and_publish
 
 ARTISTS: list[tuple[int, str]] = [
     (1, "Dan Balan"),
@@ -75,3 +83,15 @@ def write_hetrec_zip(path: Path) -> Path:
         for name, content in hetrec_files().items():
             archive.writestr(name, content)
     return path
+
+
+def import_in_transaction(engine: Engine, data: ListeningData, **options: Any) -> ImportSummary:
+    """Import ``data`` in one committed transaction, as ``musicrec import-lastfm`` does."""
+    with transaction(engine) as session:
+        return import_listening_data(session, data, **options)
+
+
+def train_in_transaction(engine: Engine, model_dir: Path, *args: Any, **overrides: Any) -> Any:
+    """Train and publish from the database's ratings, as ``musicrec train`` does."""
+    with transaction(engine) as session:
+        return train_and_publish(session, model_dir, *args, **overrides)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from musicrec.config import Settings
 from musicrec.datasets import DatasetError, load_lastfm
 from musicrec.db import migrate
-from musicrec.db.session import make_engine
+from musicrec.db.session import make_engine, transaction
 
 DATA_HELP = (
     "Get the public Last.fm hetrec-2011 dataset (hetrec2011-lastfm-2k.zip, published by "
@@ -58,12 +58,13 @@ def import_lastfm(settings: Settings, path: Path, if_new: bool) -> None:
     if not migrate.is_up_to_date(engine):
         raise click.ClickException("The database schema is not up to date: run `musicrec init-db`.")
     data = _load_dataset(path)
-    if if_new and importing.already_imported(engine, importing.fingerprint(data)):
-        click.echo(f"{path} was imported before: nothing to do.")
-        return
-    summary = importing.import_listening_data(
-        engine, data, location=str(path), progress=sys.stderr.isatty()
-    )
+    with transaction(engine) as session:
+        if if_new and importing.already_imported(session, importing.import_fingerprint(data)):
+            click.echo(f"{path} was imported before: nothing to do.")
+            return
+        summary = importing.import_listening_data(
+            session, data, location=str(path), progress=sys.stderr.isatty()
+        )
     click.echo(
         f"Imported {summary.users} users, {summary.artists} artists and {summary.ratings} ratings "
         f"({summary.source_rows} rows); new or changed: {summary.users_added} users, "
@@ -127,7 +128,8 @@ def train(
             raise click.UsageError("--alpha applies to --kind implicit only.")
         overrides["alpha"] = alpha
     try:
-        report = train_and_publish(_database(settings), settings.model_dir, kind, **overrides)
+        with transaction(_database(settings)) as session:
+            report = train_and_publish(session, settings.model_dir, kind, **overrides)
     except ValueError as error:
         raise click.ClickException(f"{error} The current model stays in place.") from None
     click.echo(
@@ -184,6 +186,6 @@ def evaluate(dataset: Path, seed: int, as_json: bool) -> None:
 @click.option("--workers", default=None, type=int, help="Gunicorn workers (default: one per core).")
 def serve(host: str, port: int, workers: int | None) -> None:
     """Serve the web app under gunicorn."""
-    from musicrec.serving import serve as run_server
+    from musicrec.web.server import serve as run_server
 
     run_server(host, port, workers)

@@ -7,14 +7,15 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 from musicrec.datasets import load_lastfm
+from musicrec.db import bulk_import
 from musicrec.db.models import Artist, DataImport, Rating, User
+from musicrec.db.session import transaction
 from musicrec.engine.mapping import listens_to_ratings
 from musicrec.services.importing import (
     already_imported,
-    fingerprint,
-    import_listening_data,
+    import_fingerprint,
 )
-from tests.factories import write_csv_pair
+from tests.factories import import_in_transaction, write_csv_pair
 
 
 def _counts(engine: Engine) -> tuple[int, int, int]:
@@ -40,7 +41,7 @@ def _ratings_snapshot(engine: Engine) -> list[tuple[object, ...]]:
 def test_import_creates_starter_users_who_cannot_log_in(db_engine: Engine, tmp_path: Path) -> None:
     data = load_lastfm(write_csv_pair(tmp_path))
 
-    summary = import_listening_data(db_engine, data, location="small")
+    summary = import_in_transaction(db_engine, data, location="small")
 
     assert (summary.users, summary.artists, summary.ratings) == (3, 5, 6)
     assert _counts(db_engine) == (3, 5, 6)
@@ -54,7 +55,7 @@ def test_ratings_are_the_mapping_of_summed_listens(db_engine: Engine, tmp_path: 
     user_index = np.unique(data.user_ids, return_inverse=True)[1]
     expected = listens_to_ratings(user_index, data.listens)
 
-    import_listening_data(db_engine, data, location="small")
+    import_in_transaction(db_engine, data, location="small")
 
     snapshot = _ratings_snapshot(db_engine)
     assert [row[2] for row in snapshot] == expected.tolist()
@@ -64,7 +65,7 @@ def test_ratings_are_the_mapping_of_summed_listens(db_engine: Engine, tmp_path: 
 
 
 def test_names_are_folded_for_search(db_engine: Engine, tmp_path: Path) -> None:
-    import_listening_data(db_engine, load_lastfm(write_csv_pair(tmp_path)), location="small")
+    import_in_transaction(db_engine, load_lastfm(write_csv_pair(tmp_path)), location="small")
 
     with db_engine.connect() as connection:
         keys = dict(connection.execute(select(Artist.name, Artist.name_key)).all())
@@ -75,45 +76,46 @@ def test_names_are_folded_for_search(db_engine: Engine, tmp_path: Path) -> None:
 
 def test_a_second_import_changes_nothing(db_engine: Engine, tmp_path: Path) -> None:
     data = load_lastfm(write_csv_pair(tmp_path))
-    import_listening_data(db_engine, data, location="small")
+    import_in_transaction(db_engine, data, location="small")
     before = _ratings_snapshot(db_engine)
 
-    again = import_listening_data(db_engine, data, location="small")
+    again = import_in_transaction(db_engine, data, location="small")
 
     assert (again.users_added, again.artists_changed, again.ratings_changed) == (0, 0, 0)
     assert _ratings_snapshot(db_engine) == before
-    assert already_imported(db_engine, fingerprint(data))
+    with transaction(db_engine) as session:
+        assert already_imported(session, import_fingerprint(data))
 
 
 def test_changed_listens_update_only_what_changed(db_engine: Engine, tmp_path: Path) -> None:
-    import_listening_data(db_engine, load_lastfm(write_csv_pair(tmp_path / "a")), location="a")
+    import_in_transaction(db_engine, load_lastfm(write_csv_pair(tmp_path / "a")), location="a")
     listens = [(7, 1, 153), (7, 2, 10), (7, 5, 400), (8, 3, 5), (8, 4, 5), (9, 5, 2), (9, 1, 1)]
     changed = load_lastfm(write_csv_pair(tmp_path / "b", listens=listens))
 
-    summary = import_listening_data(db_engine, changed, location="b")
+    summary = import_in_transaction(db_engine, changed, location="b")
 
     assert summary.users_added == 0
     assert summary.ratings_changed == 2  # user 9's listens of artist 5, and a new pair
     assert _counts(db_engine) == (3, 5, 7)
-    assert not already_imported(db_engine, "0" * 64)
+    with transaction(db_engine) as session:
+        assert not already_imported(session, "0" * 64)
 
 
 def test_a_failure_mid_import_leaves_the_database_as_it_was(
     db_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import_listening_data(db_engine, load_lastfm(write_csv_pair(tmp_path / "a")), location="a")
+    import_in_transaction(db_engine, load_lastfm(write_csv_pair(tmp_path / "a")), location="a")
     before = _ratings_snapshot(db_engine)
     listens = [(7, 1, 1), (10, 2, 3), (11, 3, 4)]
     bigger = load_lastfm(write_csv_pair(tmp_path / "b", listens=listens))
-    from musicrec.services import importing
 
     def fail(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importing._Stager, "drop", fail)  # after every merge has run
+    monkeypatch.setattr(bulk_import.Stager, "drop", fail)  # after every merge has run
 
     with pytest.raises(RuntimeError, match="disk full"):
-        import_listening_data(db_engine, bigger, location="b")
+        import_in_transaction(db_engine, bigger, location="b")
 
     assert _ratings_snapshot(db_engine) == before
     assert _counts(db_engine) == (3, 5, 6)
@@ -126,9 +128,9 @@ def test_a_failure_mid_import_leaves_the_database_as_it_was(
 def test_shared_data_imports_twice_to_the_same_counts(db_engine: Engine, shared_data: Path) -> None:
     data = load_lastfm(shared_data)
 
-    first = import_listening_data(db_engine, data, location=str(shared_data))
+    first = import_in_transaction(db_engine, data, location=str(shared_data))
     snapshot = _ratings_snapshot(db_engine)
-    second = import_listening_data(db_engine, data, location=str(shared_data))
+    second = import_in_transaction(db_engine, data, location=str(shared_data))
 
     assert _counts(db_engine) == (1702, 17493, 83340)
     assert (first.source_rows, first.ratings_changed) == (83403, 83340)

@@ -10,9 +10,8 @@ from musicrec.cli import main
 from musicrec.datasets import load_lastfm
 from musicrec.engine.artifacts import ModelStore
 from musicrec.services import training
-from musicrec.services.importing import import_listening_data
-from musicrec.services.serving import ModelLoader
-from tests.factories import write_csv_pair
+from musicrec.services.model_loader import ModelLoader
+from tests.factories import import_in_transaction, train_in_transaction, write_csv_pair
 
 LISTENS = [
     (u, a, (u * 7 + a * 13) % 50 + 1) for u in range(1, 13) for a in range(1, 6) if (u + a) % 3
@@ -22,7 +21,7 @@ LISTENS = [
 def _small_catalogue(db_engine: Engine, tmp_path: Path) -> None:
     artists = [(a, f"Artist {a}") for a in range(1, 6)]
     data = load_lastfm(write_csv_pair(tmp_path / "data", artists=artists, listens=LISTENS))
-    import_listening_data(db_engine, data, location="small")
+    import_in_transaction(db_engine, data, location="small")
 
 
 def test_train_publishes_a_version_the_loader_serves(db_engine: Engine, tmp_path: Path) -> None:
@@ -31,7 +30,7 @@ def test_train_publishes_a_version_the_loader_serves(db_engine: Engine, tmp_path
     loader = ModelLoader(models)
     assert loader.current() is None
 
-    report = training.train_and_publish(db_engine, models, factors=4, iterations=3)
+    report = train_in_transaction(db_engine, models, factors=4, iterations=3)
 
     assert ModelStore(models).versions() == [report.version]
     assert report.ratings == len(LISTENS)
@@ -43,10 +42,10 @@ def test_a_newer_version_is_served_without_a_restart(db_engine: Engine, tmp_path
     _small_catalogue(db_engine, tmp_path)
     models = tmp_path / "models"
     loader = ModelLoader(models)
-    first = training.train_and_publish(db_engine, models, factors=4, iterations=3)
+    first = train_in_transaction(db_engine, models, factors=4, iterations=3)
     assert loader.current().version == first.version  # type: ignore[union-attr]
 
-    second = training.train_and_publish(db_engine, models, "explicit", factors=2, iterations=2)
+    second = train_in_transaction(db_engine, models, "explicit", factors=2, iterations=2)
 
     assert loader.current().version == second.version  # type: ignore[union-attr]
 
@@ -56,14 +55,14 @@ def test_a_failed_training_leaves_the_current_model(
 ) -> None:
     _small_catalogue(db_engine, tmp_path)
     models = tmp_path / "models"
-    first = training.train_and_publish(db_engine, models, factors=4, iterations=3)
+    first = train_in_transaction(db_engine, models, factors=4, iterations=3)
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise MemoryError("out of memory mid-training")
 
     monkeypatch.setattr(training.als, "train_arrays", broken)
     with pytest.raises(MemoryError):
-        training.train_and_publish(db_engine, models, factors=4, iterations=3)
+        train_in_transaction(db_engine, models, factors=4, iterations=3)
 
     assert ModelStore(models).versions() == [first.version]
     assert ModelLoader(models).current().version == first.version  # type: ignore[union-attr]
@@ -73,7 +72,7 @@ def test_a_broken_newer_version_does_not_stop_serving(db_engine: Engine, tmp_pat
     _small_catalogue(db_engine, tmp_path)
     models = tmp_path / "models"
     loader = ModelLoader(models)
-    first = training.train_and_publish(db_engine, models, factors=4, iterations=3)
+    first = train_in_transaction(db_engine, models, factors=4, iterations=3)
     assert loader.current().version == first.version  # type: ignore[union-attr]
     broken = models / "29991231T235959Z-ffffffffffff"
     broken.mkdir()
@@ -85,7 +84,7 @@ def test_a_broken_newer_version_does_not_stop_serving(db_engine: Engine, tmp_pat
 
 def test_training_with_no_ratings_says_so(db_engine: Engine, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no ratings"):
-        training.train_and_publish(db_engine, tmp_path / "models")
+        train_in_transaction(db_engine, tmp_path / "models")
 
 
 def test_cli_train_and_models(settings_env: dict[str, str], tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
+from tests.factories import train_in_transaction
 from tests.web.conftest import PASSWORD, api_signup, bearer
 
 
@@ -198,10 +199,8 @@ def test_unknown_routes_answer_json_404(client: FlaskClient) -> None:
 def test_recommendations_come_from_the_published_model_with_reasons(
     app, client: FlaskClient, catalogue: dict[str, int], db_engine
 ) -> None:
-    from musicrec.services.training import train_and_publish
-
     settings = app.config["MUSICREC_SETTINGS"]
-    report = train_and_publish(db_engine, settings.model_dir, factors=4, iterations=5)
+    report = train_in_transaction(db_engine, settings.model_dir, factors=4, iterations=5)
     _user, token = api_signup(client)
     for name in ("Radiohead", "Björk", "Air"):
         client.put(

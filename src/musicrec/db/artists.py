@@ -31,15 +31,14 @@ def get_artists(session: Session, artist_ids: Iterable[int]) -> dict[int, Artist
     return {artist.id: artist for artist in rows}
 
 
-def catalogue_entries(session: Session, after_id: int = 0) -> list[CatalogueEntry]:
-    """Every artist with id > ``after_id`` and how many users rated it, for the search index."""
+def catalogue_entries(session: Session) -> list[CatalogueEntry]:
+    """Every artist and how many users rated it, for the search index."""
     raters = (
         select(Rating.artist_id, func.count().label("raters")).group_by(Rating.artist_id).subquery()
     )
     rows = session.execute(
         select(Artist.id, Artist.name, func.coalesce(raters.c.raters, 0))
         .outerjoin(raters, raters.c.artist_id == Artist.id)
-        .where(Artist.id > after_id)
         .order_by(Artist.id)
     )
     return [CatalogueEntry(id=row[0], name=row[1], raters=int(row[2])) for row in rows]

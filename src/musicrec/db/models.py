@@ -57,10 +57,6 @@ class User(Base):
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    @property
-    def can_log_in(self) -> bool:
-        return self.password_hash is not None
-
 
 class Artist(Base):
     """A catalogue entry; ``name_key`` is the name folded for case, accents and width.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from musicrec.db import auth_sessions, users
 from musicrec.db.models import User
 from musicrec.db.types import utcnow
+from musicrec.services.errors import Conflict, InvalidInput
 from musicrec.services.passwords import (
     hash_password,
     needs_rehash,
@@ -22,21 +22,10 @@ from musicrec.services.passwords import (
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
 
 
-@dataclass
-class FieldErrors(Exception):
-    """Input that cannot be accepted, with a message per field."""
-
-    errors: dict[str, str] = field(default_factory=dict)
-    conflict: bool = False  # the username or email is taken (HTTP 409)
-
-    def __str__(self) -> str:
-        return "; ".join(f"{name}: {message}" for name, message in self.errors.items())
-
-
 def check_signup(
     session: Session, username: str, email: str, password: str, confirmation: str | None = None
 ) -> str:
-    """Validate a sign-up; return the normalised email or raise FieldErrors."""
+    """Validate a sign-up; return the normalised email or raise InvalidInput / Conflict."""
     errors: dict[str, str] = {}
     conflict = False
     if not USERNAME_PATTERN.fullmatch(username):
@@ -58,7 +47,8 @@ def check_signup(
     elif confirmation is not None and confirmation != password:
         errors["confirmation"] = "The two passwords differ."
     if errors:
-        raise FieldErrors(errors, conflict=conflict and set(errors) <= {"username", "email"})
+        taken_only = conflict and set(errors) <= {"username", "email"}
+        raise (Conflict if taken_only else InvalidInput)(errors)
     return email
 
 
@@ -72,7 +62,7 @@ def sign_up(
             return users.add_user(session, username, email, hash_password(password))
     except IntegrityError:
         # Someone took the name between our check and the insert.
-        raise FieldErrors({"username": "This username is taken."}, conflict=True) from None
+        raise Conflict({"username": "This username is taken."}) from None
 
 
 def authenticate(session: Session, login: str, password: str) -> User | None:
@@ -97,10 +87,10 @@ def account_key(session: Session, login: str) -> str:
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     """Set a new password and end every session of the user (ASVS 7.4.3)."""
     if not verify_password(user.password_hash, current):
-        raise FieldErrors({"current_password": "This is not your current password."})
+        raise InvalidInput({"current_password": "This is not your current password."})
     problem = password_problem(new, user.username, user.email or "")
     if problem:
-        raise FieldErrors({"new_password": problem})
+        raise InvalidInput({"new_password": problem})
     user.password_hash = hash_password(new)
     auth_sessions.revoke_all(session, user.id, utcnow())
 
@@ -108,5 +98,5 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
 def delete_account(session: Session, user: User, password: str) -> None:
     """Delete the user and all their data, after checking their password."""
     if not verify_password(user.password_hash, password):
-        raise FieldErrors({"password": "This is not your password."})
+        raise InvalidInput({"password": "This is not your password."})
     users.delete_user(session, user.id)

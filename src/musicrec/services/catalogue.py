@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from musicrec.datasets.lastfm import lastfm_url
 from musicrec.db import artists, queries
 from musicrec.db.models import Artist
 from musicrec.names import fold_name
-from musicrec.services.accounts import FieldErrors
+from musicrec.services.errors import InvalidInput
 from musicrec.services.search import Entry, Match, SearchIndexCache
 
 MAX_NAME_LENGTH = 200
@@ -33,23 +33,14 @@ class ArtistView:
 class Catalogue:
     """The artist catalogue, with a per-process search index kept in step with the database."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self.sessions = sessions
-        self.search_cache = SearchIndexCache(self._entries, self._version)
+    def __init__(self) -> None:
+        self.search_cache = SearchIndexCache(_search_entries, artists.catalogue_version)
 
-    def _entries(self) -> list[Entry]:
-        with self.sessions() as session:
-            return [Entry(e.id, e.name, e.raters) for e in artists.catalogue_entries(session)]
-
-    def _version(self) -> tuple[int, int]:
-        with self.sessions() as session:
-            return artists.catalogue_version(session)
-
-    def search(self, query: str, limit: int = 10) -> list[Match]:
-        return self.search_cache.index().search(query, limit)
+    def search(self, session: Session, query: str, limit: int = 10) -> list[Match]:
+        return self.search_cache.index(session).search(query, limit)
 
     def search_views(self, session: Session, query: str, limit: int) -> list[ArtistView]:
-        matches = self.search(query, limit)
+        matches = self.search(session, query, limit)
         found = artists.get_artists(session, [match.id for match in matches])
         return [ArtistView.of(found[m.id]) for m in matches if m.id in found]
 
@@ -57,16 +48,13 @@ class Catalogue:
         artist = artists.get_artist(session, artist_id)
         return ArtistView.of(artist) if artist else None
 
-    def views(self, session: Session, artist_ids: list[int]) -> dict[int, ArtistView]:
-        return {i: ArtistView.of(a) for i, a in artists.get_artists(session, artist_ids).items()}
-
     def add(self, session: Session, name: str) -> tuple[ArtistView, bool]:
         """Add an artist missing from the catalogue; an existing one of that name is returned."""
         name = " ".join(name.split())
         if not name or not fold_name(name):
-            raise FieldErrors({"name": "Give the artist's name."})
+            raise InvalidInput({"name": "Give the artist's name."})
         if len(name) > MAX_NAME_LENGTH:
-            raise FieldErrors({"name": f"Use at most {MAX_NAME_LENGTH} characters."})
+            raise InvalidInput({"name": f"Use at most {MAX_NAME_LENGTH} characters."})
         existing = artists.find_by_name(session, name)
         exact = [artist for artist in existing if artist.name == name] or existing
         if exact:
@@ -80,3 +68,7 @@ class Catalogue:
 
     def popular(self, session: Session, limit: int, exclude: list[int]) -> list[ArtistView]:
         return [ArtistView.of(a) for a in artists.popular_artists(session, limit, exclude)]
+
+
+def _search_entries(session: Session) -> list[Entry]:
+    return [Entry(e.id, e.name, e.raters) for e in artists.catalogue_entries(session)]

@@ -10,12 +10,8 @@ from sqlalchemy.orm import Session
 from musicrec.db import artists
 from musicrec.db import ratings as rating_rows
 from musicrec.db.models import RATING_MAX, RATING_MIN
-from musicrec.services.accounts import FieldErrors
 from musicrec.services.catalogue import ArtistView
-
-
-class UnknownArtist(LookupError):
-    """No artist has this id."""
+from musicrec.services.errors import InvalidInput, NotFound
 
 
 @dataclass(frozen=True)
@@ -36,9 +32,9 @@ class RatingView:
 
 def check_rating(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise FieldErrors({"rating": f"Give a whole number from {RATING_MIN} to {RATING_MAX}."})
+        raise InvalidInput({"rating": f"Give a whole number from {RATING_MIN} to {RATING_MAX}."})
     if not RATING_MIN <= value <= RATING_MAX:
-        raise FieldErrors({"rating": f"Give a whole number from {RATING_MIN} to {RATING_MAX}."})
+        raise InvalidInput({"rating": f"Give a whole number from {RATING_MIN} to {RATING_MAX}."})
     return value
 
 
@@ -47,7 +43,7 @@ def rate(session: Session, user_id: int, artist_id: int, value: object) -> tuple
     rating_value = check_rating(value)
     artist = artists.get_artist(session, artist_id)
     if artist is None:
-        raise UnknownArtist(artist_id)
+        raise NotFound("No artist has this id.")
     row, created = rating_rows.set_rating(session, user_id, artist_id, rating_value)
     return RatingView(ArtistView.of(artist), row.rating, row.source, row.updated_at), created
 

@@ -14,11 +14,11 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from musicrec.db import artists, queries
+from musicrec.db import artists
 from musicrec.db import ratings as rating_rows
 from musicrec.db import recommendations as stored
 from musicrec.services.catalogue import ArtistView
-from musicrec.services.serving import ModelLoader
+from musicrec.services.model_loader import ModelLoader
 
 log = logging.getLogger("musicrec.recommending")
 
@@ -74,7 +74,7 @@ class PastRecommendation:
         }
 
 
-class Recommender:
+class RecommendationService:
     """Serves the current model to the web app; one per process."""
 
     def __init__(self, model_dir: Path) -> None:
@@ -83,9 +83,6 @@ class Recommender:
     def current_version(self) -> str | None:
         loaded = self.loader.current()
         return loaded.version if loaded else None
-
-    def database_ok(self, session: Session) -> bool:
-        return queries.ping(session)
 
     def recommend_new(self, session: Session, user_id: int, n: int) -> Batch:
         """Up to ``n`` artists never recommended to the user before, stored as recommended."""

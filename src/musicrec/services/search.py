@@ -14,10 +14,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
 from musicrec.names import fold_name
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 _NOT_WORD = re.compile(r"[\W_]+")
 FUZZY_CUTOFF = 75.0
@@ -133,8 +137,8 @@ class SearchIndexCache:
 
     def __init__(
         self,
-        load_entries: Callable[[], Sequence[Entry]],
-        catalogue_version: Callable[[], tuple[int, int]],
+        load_entries: Callable[[Session], Sequence[Entry]],
+        catalogue_version: Callable[[Session], tuple[int, int]],
         refresh_seconds: float = REFRESH_SECONDS,
     ) -> None:
         self._load_entries = load_entries
@@ -148,14 +152,15 @@ class SearchIndexCache:
     def invalidate(self) -> None:
         self._checked_at = 0.0
 
-    def index(self) -> ArtistSearchIndex:
+    def index(self, session: Session) -> ArtistSearchIndex:
+        """The index, first checking (with the caller's session) whether the catalogue changed."""
         now = time.monotonic()
         if self._index is not None and now - self._checked_at < self._refresh_seconds:
             return self._index
         with self._lock:
-            version = self._catalogue_version()
+            version = self._catalogue_version(session)
             if self._index is None or version != self._version:
-                self._index = ArtistSearchIndex(self._load_entries())
+                self._index = ArtistSearchIndex(self._load_entries(session))
                 self._version = version
             self._checked_at = now
             return self._index

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from musicrec.db.ratings import all_ratings
@@ -27,13 +26,12 @@ class TrainingReport:
 
 
 def train_and_publish(
-    engine: Engine, model_dir: Path, kind: str = als.DEFAULT_KIND, **overrides: Any
+    session: Session, model_dir: Path, kind: str = als.DEFAULT_KIND, **overrides: Any
 ) -> TrainingReport:
     """Read the ratings, train, publish atomically. Any failure leaves the current version."""
     params = als.make_params(kind, **overrides)
     start = time.perf_counter()
-    with Session(engine) as session:
-        data = all_ratings(session)
+    data = all_ratings(session)
     if data.ratings.size == 0:
         raise ValueError("There are no ratings to train on: import data or rate artists first.")
     model = als.train_arrays(data.user_ids, data.artist_ids, data.ratings, params)

@@ -12,7 +12,8 @@ from werkzeug.routing import IntegerConverter
 from musicrec.config import Settings
 from musicrec.db.session import make_engine, make_session_factory
 from musicrec.services.catalogue import Catalogue
-from musicrec.services.recommending import Recommender
+from musicrec.services.recommending import RecommendationService
+from musicrec.web import extensions
 from musicrec.web.security import init_security
 
 MAX_ROW_ID = 2**31 - 1
@@ -30,10 +31,10 @@ def init_app(app: Flask, settings: Settings) -> None:
     sessions = make_session_factory(engine)
     app.extensions["musicrec.engine"] = engine
     app.extensions["musicrec.sessions"] = sessions
-    app.extensions["musicrec.catalogue"] = Catalogue(sessions)
-    recommender = Recommender(settings.model_dir)
-    recommender.current_version()  # load the model once, as each worker starts
-    app.extensions["musicrec.recommender"] = recommender
+    app.extensions[extensions.CATALOGUE] = Catalogue()
+    recommendations = RecommendationService(settings.model_dir)
+    recommendations.current_version()  # load the model once, as each worker starts
+    app.extensions[extensions.RECOMMENDATIONS] = recommendations
     logging.getLogger("musicrec").setLevel(logging.INFO)
 
     init_security(app, settings)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from musicrec.services.accounts import FieldErrors
+from musicrec.services.errors import Conflict, FieldError, NotFound
 from musicrec.web.api.errors import ApiError, error_response
 from musicrec.web.security import csrf
 
@@ -80,11 +80,15 @@ def api_error(error: ApiError) -> tuple[Response, int]:
     return error_response(error.status, error.code, error.message, error.field)
 
 
-@api.errorhandler(FieldErrors)
-def field_errors(error: FieldErrors) -> tuple[Response, int]:
-    field, message = next(iter(error.errors.items()))
-    status, code = (409, "conflict") if error.conflict else (400, "invalid_input")
-    return error_response(status, code, message, field)
+@api.errorhandler(FieldError)
+def field_error(error: FieldError) -> tuple[Response, int]:
+    status, code = (409, "conflict") if isinstance(error, Conflict) else (400, "invalid_input")
+    return error_response(status, code, error.message, error.field)
+
+
+@api.errorhandler(NotFound)
+def not_found(error: NotFound) -> tuple[Response, int]:
+    return error_response(404, "not_found", error.message)
 
 
 @api.errorhandler(CSRFError)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, current_app, g, jsonify, request
+from flask import Response, g, jsonify, request
 
 from musicrec.services import accounts, ratings
 from musicrec.services.auth import end_session, issue_token
-from musicrec.services.catalogue import Catalogue
-from musicrec.services.recommending import Recommender
+from musicrec.services.health import database_answers
 from musicrec.web.api import api, parse_body, query_int, require_user
 from musicrec.web.api.errors import ApiError
 from musicrec.web.api.schemas import NewArtistBody, RatingBody, SignupBody, TokenBody
 from musicrec.web.auth.guard import current_user, session_policy, settings
 from musicrec.web.db import db_session
+from musicrec.web.extensions import catalogue, recommendations
 from musicrec.web.security import (
     limit_failed_logins_per_account,
     limit_failed_logins_per_client,
@@ -23,16 +23,6 @@ from musicrec.web.security import (
 
 log = logging.getLogger("musicrec.api")
 MAX_PAGE = 50
-
-
-def catalogue() -> Catalogue:
-    value: Catalogue = current_app.extensions["musicrec.catalogue"]
-    return value
-
-
-def recommender() -> Recommender:
-    value: Recommender = current_app.extensions["musicrec.recommender"]
-    return value
 
 
 def _user_id() -> int:
@@ -126,7 +116,7 @@ def similar_artists(artist_id: int) -> Response:
     session = db_session()
     if catalogue().get(session, artist_id) is None:
         raise ApiError(404, "not_found", "No artist has this id.")
-    similar = recommender().similar(session, artist_id, n)
+    similar = recommendations().similar(session, artist_id, n)
     return jsonify({"artists": [artist.as_json() for artist in similar]})
 
 
@@ -142,10 +132,7 @@ def my_ratings() -> Response:
 def put_rating(artist_id: int) -> tuple[Response, int]:
     body = parse_body(RatingBody)
     session = db_session()
-    try:
-        view, created = ratings.rate(session, _user_id(), artist_id, body.rating)
-    except ratings.UnknownArtist:
-        raise ApiError(404, "not_found", "No artist has this id.") from None
+    view, created = ratings.rate(session, _user_id(), artist_id, body.rating)
     session.commit()
     payload = view.as_json() | {"rated_count": ratings.count(session, _user_id())}
     return jsonify(payload), 201 if created else 200
@@ -166,7 +153,7 @@ def delete_rating(artist_id: int) -> tuple[str, int]:
 def new_recommendations() -> tuple[Response, int]:
     n = query_int("n", 10, 1, MAX_PAGE)
     session = db_session()
-    batch = recommender().recommend_new(session, _user_id(), n)
+    batch = recommendations().recommend_new(session, _user_id(), n)
     session.commit()
     return jsonify(batch.as_json()), 201
 
@@ -174,14 +161,18 @@ def new_recommendations() -> tuple[Response, int]:
 @api.get("/me/recommendations")
 @require_user
 def past_recommendations() -> Response:
-    rows = recommender().history(db_session(), _user_id())
+    rows = recommendations().history(db_session(), _user_id())
     return jsonify({"recommendations": [row.as_json() for row in rows]})
 
 
 @api.get("/health")
 def health() -> Response:
-    database = "ok" if recommender().database_ok(db_session()) else "unavailable"
-    body = {"status": "ok", "model_version": recommender().current_version(), "database": database}
+    database = "ok" if database_answers(db_session()) else "unavailable"
+    body = {
+        "status": "ok",
+        "model_version": recommendations().current_version(),
+        "database": database,
+    }
     if database != "ok":
         body["status"] = "degraded"
         response = jsonify(body)

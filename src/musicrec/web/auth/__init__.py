@@ -9,6 +9,7 @@ from flask import Blueprint, Response, flash, g, redirect, render_template, requ
 from musicrec.db.models import User
 from musicrec.services import accounts
 from musicrec.services.auth import end_session, issue_token
+from musicrec.services.errors import FieldError
 from musicrec.web.auth.guard import (
     clear_token_cookie,
     current_user,
@@ -54,7 +55,7 @@ def signup() -> Response | str | tuple[str, int]:
             form.get("password", ""),
             form.get("confirmation", ""),
         )
-    except accounts.FieldErrors as error:
+    except FieldError as error:
         session.rollback()
         kept = {"username": form.get("username", ""), "email": form.get("email", "")}
         return render_template("auth/signup.html", errors=error.errors, form=kept), 400
@@ -122,7 +123,7 @@ def change_password() -> Response | tuple[str, int]:
             request.form.get("current_password", ""),
             request.form.get("new_password", ""),
         )
-    except accounts.FieldErrors as error:
+    except FieldError as error:
         session.rollback()
         g.wrong_password = bool({"current_password", "password"} & set(error.errors))
         return render_template("auth/account.html", errors=error.errors), 400
@@ -143,7 +144,7 @@ def delete_account() -> Response | tuple[str, int]:
     assert user is not None
     try:
         accounts.delete_account(session, user, request.form.get("password", ""))
-    except accounts.FieldErrors as error:
+    except FieldError as error:
         session.rollback()
         g.wrong_password = bool({"current_password", "password"} & set(error.errors))
         return render_template("auth/account.html", errors=error.errors), 400

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
-from musicrec.services.catalogue import Catalogue
 from musicrec.services.recommending import ENOUGH_RATINGS
 from musicrec.web.auth.guard import current_user, rated_count
 from musicrec.web.db import db_session
+from musicrec.web.extensions import catalogue
 
 blueprint = Blueprint("main", __name__)
 
@@ -17,6 +17,5 @@ def home() -> str:
     session = db_session()
     user = current_user()
     if user is None:
-        catalogue: Catalogue = current_app.extensions["musicrec.catalogue"]
-        return render_template("main/home.html", counts=catalogue.counts(session))
+        return render_template("main/home.html", counts=catalogue().counts(session))
     return render_template("main/home.html", rated_count=rated_count(), enough=ENOUGH_RATINGS)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
 from musicrec.services import ratings
-from musicrec.services.catalogue import Catalogue
 from musicrec.services.recommending import ENOUGH_RATINGS
 from musicrec.web.auth.guard import current_user, login_required, rated_count
 from musicrec.web.db import db_session
+from musicrec.web.extensions import catalogue
 
 blueprint = Blueprint("ratings", __name__)
 ONBOARDING_ARTISTS = 20
@@ -24,8 +24,7 @@ def rate() -> str:
     popular = []
     if count is not None and count < ENOUGH_RATINGS:
         rated, _values = ratings.rating_pairs(session, user.id)
-        catalogue: Catalogue = current_app.extensions["musicrec.catalogue"]
-        popular = catalogue.popular(session, ONBOARDING_ARTISTS, rated)
+        popular = catalogue().popular(session, ONBOARDING_ARTISTS, rated)
     return render_template(
         "ratings/rate.html", rated_count=count, enough=ENOUGH_RATINGS, popular=popular
     )

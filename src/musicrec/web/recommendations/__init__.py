@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, render_template
 
 from musicrec.services import ratings
-from musicrec.services.catalogue import Catalogue
-from musicrec.services.recommending import ENOUGH_RATINGS, Recommender
+from musicrec.services.recommending import ENOUGH_RATINGS
 from musicrec.web.auth.guard import current_user, login_required, rated_count
 from musicrec.web.db import db_session
+from musicrec.web.extensions import catalogue, recommendations
 
 blueprint = Blueprint("recommendations", __name__)
 SIMILAR_ARTISTS = 12
-
-
-def _recommender() -> Recommender:
-    value: Recommender = current_app.extensions["musicrec.recommender"]
-    return value
 
 
 @blueprint.get("/recommendations")
@@ -27,7 +22,7 @@ def index() -> str:
     assert user is not None
     return render_template(
         "recommendations/index.html",
-        past=_recommender().history(session, user.id),
+        past=recommendations().history(session, user.id),
         rated_count=rated_count(),
         enough=ENOUGH_RATINGS,
     )
@@ -36,13 +31,12 @@ def index() -> str:
 @blueprint.get("/artists/<id:artist_id>")
 def artist(artist_id: int) -> str:
     session = db_session()
-    catalogue: Catalogue = current_app.extensions["musicrec.catalogue"]
-    found = catalogue.get(session, artist_id)
+    found = catalogue().get(session, artist_id)
     if found is None:
         abort(404)
     user = current_user()
     rating = ratings.rating_of(session, user.id, artist_id) if user is not None else None
-    similar = _recommender().similar(session, artist_id, SIMILAR_ARTISTS)
+    similar = recommendations().similar(session, artist_id, SIMILAR_ARTISTS)
     return render_template(
         "recommendations/artist.html", artist=found, similar=similar, rating=rating
     )

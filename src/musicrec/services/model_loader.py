@@ -21,7 +21,7 @@ import numpy as np
 from musicrec.engine.artifacts import ModelStore
 from musicrec.engine.model import FactorModel
 
-log = logging.getLogger("musicrec.serving")
+log = logging.getLogger("musicrec.model_loader")
 # Two publishes within one tick of the file system's clock leave the same modification time;
 # listing again this often bounds how long such a second version can go unnoticed.
 RELIST_SECONDS = 5.0

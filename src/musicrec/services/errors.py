@@ -1,0 +1,43 @@
+"""The errors services raise: what went wrong in the domain's words, never an HTTP status.
+
+The web layer alone maps them to answers (``InvalidInput`` -> 400, ``Conflict`` -> 409,
+``NotFound`` -> 404).
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base of every error a service raises on purpose."""
+
+
+class FieldError(ServiceError):
+    """Input refused, with one message per field (the first field is the one to report)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{name}: {message}" for name, message in errors.items()))
+        self.errors = dict(errors)
+
+    @property
+    def field(self) -> str:
+        return next(iter(self.errors))
+
+    @property
+    def message(self) -> str:
+        return self.errors[self.field]
+
+
+class InvalidInput(FieldError):
+    """A value that can never be accepted as given."""
+
+
+class Conflict(FieldError):
+    """A value that is valid but taken (a username or email in use)."""
+
+
+class NotFound(ServiceError):
+    """The thing named does not exist (or is not the caller's to see)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
