@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from musicrec.db.models import AuthSession
+from musicrec.db.models import AuthSession, User
 
 
 def add_session(session: Session, session_id: str, user_id: int, expires_at: datetime) -> None:
@@ -15,8 +15,14 @@ def add_session(session: Session, session_id: str, user_id: int, expires_at: dat
     session.flush()
 
 
-def get_session(session: Session, session_id: str) -> AuthSession | None:
-    return session.get(AuthSession, session_id)
+def get_session_and_user(session: Session, session_id: str) -> tuple[AuthSession, User] | None:
+    """The session row with its user, in one query; None if either is gone."""
+    row = session.execute(
+        select(AuthSession, User)
+        .join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.id == session_id)
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
 
 
 def touch(session: Session, session_id: str, now: datetime) -> None:

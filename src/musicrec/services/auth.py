@@ -15,18 +15,28 @@ from enum import Enum
 import jwt
 from sqlalchemy.orm import Session
 
-from musicrec.db import auth_sessions, users
+from musicrec.db import auth_sessions
 from musicrec.db.models import User
 from musicrec.db.types import utcnow
 
 ALGORITHM = "HS256"
-TOUCH_EVERY = timedelta(seconds=60)  # write last_seen_at at most once a minute
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
 class SessionPolicy:
     idle_timeout: timedelta = timedelta(hours=1)
     absolute_timeout: timedelta = timedelta(hours=24)
+
+    @property
+    def touch_step(self) -> timedelta:
+        """How stale last_seen_at may grow before a request writes it again.
+
+        A minute, or 1/60 of the idle timeout when that is shorter: at most one write a minute
+        per session, and the idle timeout holds to within one step (a session may end up to
+        one step before the full idle time, never after it).
+        """
+        return min(TOUCH_EVERY, self.idle_timeout / 60)
 
 
 class TokenStatus(Enum):
@@ -41,6 +51,7 @@ class Verified:
     status: TokenStatus
     user: User | None = None
     session_id: str | None = None
+    changed: bool = False  # the idle clock moved or the session was ended: commit it
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,12 @@ def issue_token(
 def verify_token(
     session: Session, token: str | None, secret_key: str, policy: SessionPolicy
 ) -> Verified:
-    """Check signature, expiry, the server-side session and its idle time."""
+    """Check signature, expiry, the server-side session and its idle time.
+
+    One query reads the session with its user. A write follows only when the idle clock moves
+    (at most once per ``policy.touch_step``) or an idle session is ended; ``Verified.changed``
+    then tells the caller to commit.
+    """
     if not token:
         return Verified(TokenStatus.MISSING)
     try:
@@ -79,21 +95,23 @@ def verify_token(
         return Verified(TokenStatus.EXPIRED)
     except jwt.PyJWTError:
         return Verified(TokenStatus.INVALID)
-    record = auth_sessions.get_session(session, str(claims["sid"]))
-    if record is None or str(record.user_id) != claims["sub"]:
+    found = auth_sessions.get_session_and_user(session, str(claims["sid"]))
+    if found is None:
         return Verified(TokenStatus.EXPIRED)  # deleted account, or a session long purged
+    record, user = found
+    if str(record.user_id) != claims["sub"]:
+        return Verified(TokenStatus.EXPIRED)
     now = utcnow()
     if record.revoked_at is not None or now >= record.expires_at:
         return Verified(TokenStatus.EXPIRED)
-    if now - record.last_seen_at > policy.idle_timeout:
+    idle = now - record.last_seen_at
+    if idle > policy.idle_timeout:
         auth_sessions.revoke(session, record.id, now)
-        return Verified(TokenStatus.EXPIRED)
-    user = users.get_user(session, record.user_id)
-    if user is None:
-        return Verified(TokenStatus.EXPIRED)
-    if now - record.last_seen_at > TOUCH_EVERY:
+        return Verified(TokenStatus.EXPIRED, changed=True)
+    moved = idle > policy.touch_step
+    if moved:
         auth_sessions.touch(session, record.id, now)
-    return Verified(TokenStatus.VALID, user, record.id)
+    return Verified(TokenStatus.VALID, user, record.id, changed=moved)
 
 
 def end_session(session: Session, session_id: str) -> None:

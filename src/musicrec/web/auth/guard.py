@@ -1,4 +1,5 @@
-"""Who is asking: the token from the Bearer header or the session cookie, checked once a request.
+"""Who is asking: the token from the Bearer header or the session cookie, checked once a request
+(except for static files and the health check, which serve everyone alike).
 
 ``login_required`` guards pages. A visitor who never signed in is asked to log in; one whose
 session expired is told so and logged out. Either way the answer is a 401 carrying the log-in
@@ -13,6 +14,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Response, current_app, g, make_response, render_template, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from musicrec.config import Settings
 from musicrec.db.models import User
@@ -20,6 +22,8 @@ from musicrec.services.auth import SessionPolicy, TokenStatus, verify_token
 from musicrec.web.db import db_session
 
 COOKIE_NAME = "musicrec_token"
+# Served the same to everyone: no token is read and no query runs for them.
+ANONYMOUS_ENDPOINTS = frozenset({"static", "api.health"})
 log = logging.getLogger("musicrec.auth")
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -41,14 +45,21 @@ def bearer_token() -> str | None:
 
 
 def load_current_user() -> None:
-    """Before each request: set g.user, g.auth_status, g.auth_via and g.session_id."""
+    """Before each request: set g.user, g.auth_status, g.auth_via and g.session_id.
+
+    Endpoints that never ask who is asking (static files, the health check) skip this. Without
+    a token it costs no query; with one, one query, plus a commit when the idle clock moves.
+    """
+    if request.endpoint in ANONYMOUS_ENDPOINTS:
+        return
     token = bearer_token()
     via = "bearer" if token else None
     if token is None and request.cookies.get(COOKIE_NAME):
         token, via = request.cookies.get(COOKIE_NAME), "cookie"
     session = db_session()
     verified = verify_token(session, token, settings().secret_key, session_policy())
-    session.commit()  # keep the idle-time bookkeeping
+    if verified.changed:
+        session.commit()  # the idle clock moved, or an idle session was ended
     g.user = verified.user
     g.auth_status = verified.status
     g.auth_via = via if verified.user else None
@@ -73,7 +84,7 @@ def rated_count() -> int | None:
     return count
 
 
-def set_token_cookie(response: Response, token: str) -> None:
+def set_token_cookie(response: BaseResponse, token: str) -> None:
     current = settings()
     response.set_cookie(
         COOKIE_NAME,
@@ -86,7 +97,7 @@ def set_token_cookie(response: Response, token: str) -> None:
     )
 
 
-def clear_token_cookie(response: Response) -> None:
+def clear_token_cookie(response: BaseResponse) -> None:
     response.delete_cookie(COOKIE_NAME, path="/", samesite="Lax")
 
 
