@@ -10,7 +10,7 @@ TEST_SYSTEM_PACKAGES := chromium chromium-driver
 
 export STARTER_DATA
 
-.PHONY: run setup serve test test-deps system-deps bench lint clean
+.PHONY: run setup serve test test-quick test-deps system-deps bench lint clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ test-deps: $(VENV)/.test-installed system-deps
 test: test-deps
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
+# The local loop: no browser, nothing marked slow. `make test` and CI run everything.
+test-quick: $(VENV)/.test-installed
+	$(BIN)/python -m pytest -n 2 -m "not browser and not slow" $(PYTEST_ARGS)
+
 bench: $(VENV)/.installed
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
@@ -53,6 +57,7 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -9,7 +9,7 @@ import click
 from sqlalchemy import Engine
 
 from musicrec.config import Settings
-from musicrec.datasets import DatasetError, load_lastfm
+from musicrec.datasets import DatasetError, ListeningData, load_lastfm
 from musicrec.db import migrate
 from musicrec.db.session import make_engine, transaction
 
@@ -24,7 +24,7 @@ def _database(settings: Settings) -> Engine:
     return make_engine(settings.database_url)
 
 
-def _load_dataset(path: Path) -> object:
+def _load_dataset(path: Path) -> ListeningData:
     try:
         return load_lastfm(path)
     except DatasetError as error:

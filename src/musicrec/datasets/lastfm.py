@@ -18,11 +18,10 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote_plus
 
 import numpy as np
 
-LASTFM_MUSIC_URL = "https://www.last.fm/music/"
+from musicrec.integrations.lastfm import artist_page_url, checked_page_url
 
 
 class DatasetError(ValueError):
@@ -76,11 +75,6 @@ HETREC = _Layout(
     artist_columns=("id", "name"),
     url_column="url",
 )
-
-
-def lastfm_url(name: str) -> str:
-    """The Last.fm page of an artist, built the way Last.fm spells its own links."""
-    return LASTFM_MUSIC_URL + quote_plus(name)
 
 
 def load_lastfm(path: str | Path) -> ListeningData:
@@ -210,15 +204,8 @@ def _read_artists(
         url = (row.get(layout.url_column) or "").strip() if layout.url_column else ""
         ids.append(artist_id)
         names.append(name)
-        urls.append(_normalise_url(url) if url else lastfm_url(name))
+        urls.append((checked_page_url(url) if url else None) or artist_page_url(name))
     return np.asarray(ids, dtype=np.int64), names, urls
-
-
-def _normalise_url(url: str) -> str:
-    """hetrec links use http://www.last.fm; Last.fm serves the same pages over https."""
-    if url.startswith("http://"):
-        return "https://" + url[len("http://") :]
-    return url
 
 
 def _read_listens(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from musicrec.db.models import Rating
@@ -69,7 +70,7 @@ def set_rating(
 
 
 def delete_rating(session: Session, user_id: int, artist_id: int) -> bool:
-    result = session.execute(
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         delete(Rating).where(Rating.user_id == user_id, Rating.artist_id == artist_id)
     )
     return bool(result.rowcount)

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from musicrec.datasets.lastfm import lastfm_url
 from musicrec.db import artists, queries
 from musicrec.db.models import Artist
+from musicrec.integrations.lastfm import artist_page_url
 from musicrec.names import fold_name
 from musicrec.services.errors import InvalidInput
 from musicrec.services.search import Entry, Match, SearchIndexCache
@@ -24,7 +24,7 @@ class ArtistView:
 
     @classmethod
     def of(cls, artist: Artist) -> ArtistView:
-        return cls(artist.id, artist.name, artist.lastfm_url or lastfm_url(artist.name))
+        return cls(artist.id, artist.name, artist.lastfm_url or artist_page_url(artist.name))
 
     def as_json(self) -> dict[str, object]:
         return {"id": self.id, "name": self.name, "lastfm_url": self.lastfm_url}
@@ -59,7 +59,7 @@ class Catalogue:
         exact = [artist for artist in existing if artist.name == name] or existing
         if exact:
             return ArtistView.of(exact[0]), False
-        artist = artists.add_artist(session, name, lastfm_url(name))
+        artist = artists.add_artist(session, name, artist_page_url(name))
         self.search_cache.invalidate()
         return ArtistView.of(artist), True
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from musicrec.db.models import User
 from musicrec.services import accounts
@@ -96,7 +97,8 @@ def logout() -> Response:
     if g.get("session_id"):
         end_session(session, g.session_id)
         session.commit()
-        log.info("logout user_id=%s", current_user().id if current_user() else None)
+        user = current_user()
+        log.info("logout user_id=%s", user.id if user else None)
     response = redirect(url_for("main.home"))
     clear_token_cookie(response)
     flash("You are logged out.")
