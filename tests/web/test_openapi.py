@@ -27,7 +27,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from musicrec.web.api.openapi import document
+from musicrec.web.api.spec import document
 from tests.web.conftest import PASSWORD, api_signup, bearer
 from tests.web.test_security_support import rule_path
 
