@@ -27,7 +27,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from musicrec.web.api.openapi import document
+from musicrec.web.api.schemas import CountQuery
+from musicrec.web.api.spec import document
 from tests.web.conftest import PASSWORD, api_signup, bearer
 from tests.web.test_security_support import rule_path
 
@@ -92,6 +93,38 @@ def test_openapi_every_guarded_operation_declares_its_security_and_401(app: Flas
                 assert "401" in operation["responses"], (method, path)
             if operation.get("requestBody"):
                 assert "400" in operation["responses"], (method, path)
+
+
+def test_openapi_path_ids_and_query_bounds_come_from_the_request_models() -> None:
+    """Row ids in paths are 1..2^31-1 (the app's ``id`` converter); query bounds are the models'."""
+    paths = document()["paths"]
+    similar = paths["/api/v1/artists/{artist_id}/similar"]["get"]["parameters"]
+    by_name = {parameter["name"]: parameter for parameter in similar}
+
+    assert by_name["artist_id"]["in"] == "path" and by_name["artist_id"]["required"]
+    assert by_name["artist_id"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+    assert by_name["n"]["in"] == "query" and not by_name["n"]["required"]
+    n_schema = by_name["n"]["schema"]
+    assert CountQuery.model_fields["n"].default == n_schema["default"] == 10
+    assert (n_schema["minimum"], n_schema["maximum"]) == (1, 50)
+
+
+def test_openapi_answers_and_bodies_refer_to_the_pydantic_models() -> None:
+    """Each answer's schema is its model's; errors share the Error model and its descriptions."""
+    spec = document()
+    token = spec["paths"]["/api/v1/auth/token"]["post"]
+    schemas = spec["components"]["schemas"]
+    content = token["responses"]["200"]["content"]["application/json"]
+
+    assert token["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/TokenBody"
+    )
+    assert content["schema"]["$ref"] == "#/components/schemas/Token"
+    assert schemas["Token"]["required"] == ["token", "expires_at"]
+    assert schemas["TokenBody"]["additionalProperties"] is False
+    assert token["responses"]["401"]["description"] == "Not logged in, or the token was refused"
+    assert "field" not in schemas["ErrorDetail"]["required"]
+    assert token["tags"] == ["auth"]
 
 
 def _run_operation(app: Flask, label: str, mode: GenerationMode) -> None:

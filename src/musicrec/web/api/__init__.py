@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from annotated_types import Ge, Le, MaxLen
+from flask import Blueprint, Response, g, jsonify, request
 from flask_wtf.csrf import CSRFError
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
@@ -22,6 +24,8 @@ docs = Blueprint("api_docs", __name__, url_prefix="/api")
 log = logging.getLogger("musicrec.api")
 
 Body = TypeVar("Body", bound=BaseModel)
+Query = TypeVar("Query", bound=BaseModel)
+Bound = TypeVar("Bound", Ge, Le, MaxLen)
 View = TypeVar("View", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -62,17 +66,41 @@ def parse_body(model: type[Body]) -> Body:
         raise ApiError(400, "invalid_input", message, field) from None
 
 
-def query_int(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
+def parse_query(model: type[Query]) -> Query:
+    """The query string as ``model``, within the bounds it declares; 400 naming a bad parameter.
+
+    Parameters are checked in the model's field order and the first bad one is reported.
+    """
+    values: dict[str, int | str] = {}
+    for name, field in model.model_fields.items():
+        raw = request.args.get(name)
+        if raw is not None:
+            read = _whole_number if field.annotation is int else _text
+            values[name] = read(name, raw, field)
+    return model.model_validate(values)
+
+
+def _whole_number(name: str, raw: str, field: FieldInfo) -> int:
     try:
         value = int(raw)
     except ValueError:
         raise ApiError(400, "invalid_input", f"{name} must be a whole number.", name) from None
+    low, high = cast(int, _bound(field, Ge).ge), cast(int, _bound(field, Le).le)
     if not low <= value <= high:
         raise ApiError(400, "invalid_input", f"{name} must be from {low} to {high}.", name)
     return value
+
+
+def _text(name: str, raw: str, field: FieldInfo) -> str:
+    value = raw.strip()
+    longest = _bound(field, MaxLen).max_length
+    if len(value) > longest:
+        raise ApiError(400, "invalid_input", f"{name} must be at most {longest} characters.", name)
+    return value
+
+
+def _bound(field: FieldInfo, kind: type[Bound]) -> Bound:
+    return next(rule for rule in field.metadata if isinstance(rule, kind))
 
 
 @api.errorhandler(ApiError)
@@ -121,9 +149,9 @@ def handle_unexpected(error: Exception) -> tuple[Response, int]:
 
 @docs.get("/openapi.json")
 def openapi_document() -> Response:
-    from musicrec.web.api.openapi import document
+    from musicrec.web.api.spec import document
 
-    return jsonify(document(current_app.config.get("SERVER_NAME")))
+    return jsonify(document())
 
 
 from musicrec.web.api import routes  # noqa: E402,F401  (registers the routes)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
+from musicrec.web.api.answers import Error, ErrorDetail
+
 
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
@@ -14,10 +16,8 @@ class ApiError(Exception):
 def error_response(
     status: int, code: str, message: str, field: str | None = None
 ) -> tuple[Response, int]:
-    body: dict[str, object] = {"code": code, "message": message}
-    if field:
-        body["field"] = field
-    response = jsonify({"error": body})
+    body = Error(error=ErrorDetail(code=code, message=message, field=field or None))
+    response = jsonify(body.model_dump(mode="json", exclude_none=True))
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="musicrec"'
     return response, status

@@ -1,17 +1,43 @@
-"""The routes of API version 1; each is a thin call into a service."""
+"""The routes of API version 1; each is a thin call into a service.
+
+A route's docstring is its summary in the OpenAPI document; ``@documented`` declares the rest.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 
-from flask import Response, g, jsonify, request
+from flask import Response, g, request
 
 from musicrec.services import accounts, ratings
 from musicrec.services.auth import end_session, issue_token
 from musicrec.services.health import database_answers
-from musicrec.web.api import api, parse_body, query_int, require_user
+from musicrec.web.api import api, parse_body, parse_query, require_user
+from musicrec.web.api.answers import (
+    ArtistAnswer,
+    ArtistList,
+    Health,
+    Me,
+    RatingChange,
+    RatingList,
+    RecommendationBatch,
+    RecommendationHistory,
+    SignedUp,
+    Token,
+    User,
+    answer,
+)
 from musicrec.web.api.errors import ApiError
-from musicrec.web.api.schemas import NewArtistBody, RatingBody, SignupBody, TokenBody
+from musicrec.web.api.schemas import (
+    CountQuery,
+    NewArtistBody,
+    RatingBody,
+    SearchQuery,
+    SignupBody,
+    TokenBody,
+)
+from musicrec.web.api.spec import documented
 from musicrec.web.auth.guard import current_user, session_policy, settings
 from musicrec.web.db import db_session
 from musicrec.web.extensions import catalogue, recommendations
@@ -22,7 +48,6 @@ from musicrec.web.security import (
 )
 
 log = logging.getLogger("musicrec.api")
-MAX_PAGE = 50
 
 
 def _user_id() -> int:
@@ -32,21 +57,30 @@ def _user_id() -> int:
 
 
 @api.post("/auth/signup")
+@documented("auth", {201: (SignedUp, "Created")}, errors=(400, 409, 429, 503), body=SignupBody)
 @limit_signups
 def signup() -> tuple[Response, int]:
+    """Create an account and get a token"""
     body = parse_body(SignupBody)
     session = db_session()
     user = accounts.sign_up(session, body.username.strip(), body.email, body.password)
     issued = issue_token(session, user, settings().secret_key, session_policy())
     session.commit()
     log.info("signup user_id=%s (api)", user.id)
-    return jsonify({"user": {"id": user.id, "username": user.username}, "token": issued.token}), 201
+    return answer(SignedUp(user=User.model_validate(user), token=issued.token), 201)
 
 
 @api.post("/auth/token")
+@documented(
+    "auth",
+    {200: (Token, "A session token (JWT) for the Authorization: Bearer header")},
+    errors=(400, 401, 429, 503),
+    body=TokenBody,
+)
 @limit_failed_logins_per_client
 @limit_failed_logins_per_account
-def token() -> Response:
+def token() -> tuple[Response, int]:
+    """Log in: exchange a username (or email) and password for a token"""
     body = parse_body(TokenBody)
     session = db_session()
     user = accounts.authenticate(session, body.username, body.password)
@@ -56,12 +90,14 @@ def token() -> Response:
     issued = issue_token(session, user, settings().secret_key, session_policy())
     session.commit()
     log.info("login user_id=%s (api)", user.id)
-    return jsonify({"token": issued.token, "expires_at": issued.expires_at.isoformat()})
+    return answer(Token.model_validate(issued))
 
 
 @api.post("/auth/logout")
+@documented("auth", {204: (None, "Logged out")}, errors=(401, 403, 503), signed_in=True)
 @require_user
 def logout() -> tuple[str, int]:
+    """End the session; its token is refused from then on"""
     session = db_session()
     end_session(session, g.session_id)
     session.commit()
@@ -70,77 +106,109 @@ def logout() -> tuple[str, int]:
 
 
 @api.get("/me")
+@documented("auth", {200: (Me, "The user")}, errors=(401, 503), signed_in=True)
 @require_user
-def me() -> Response:
+def me() -> tuple[Response, int]:
+    """The logged-in user and how many artists they rated"""
     user = current_user()
     assert user is not None
     count = ratings.count(db_session(), user.id)
-    return jsonify({"user": {"id": user.id, "username": user.username}, "rated_count": count})
+    return answer(Me(user=User.model_validate(user), rated_count=count))
 
 
 @api.get("/artists")
-def search_artists() -> Response:
-    query = request.args.get("q", "").strip()
-    limit = query_int("limit", 10, 1, MAX_PAGE)
-    if len(query) > 200:
-        raise ApiError(400, "invalid_input", "q must be at most 200 characters.", "q")
+@documented(
+    "artists", {200: (ArtistList, "Matches, best first")}, errors=(400, 503), query=SearchQuery
+)
+def search_artists() -> tuple[Response, int]:
+    """Search the catalogue (case-, accent-, punctuation-insensitive, prefix and fuzzy); without
+    q, the most-rated artists"""
+    params = parse_query(SearchQuery)
     session = db_session()
-    if query:
-        found = catalogue().search_views(session, query, limit)
+    if params.q:
+        found = catalogue().search_views(session, params.q, params.limit)
     else:
-        found = catalogue().popular(session, limit, [])
-    return jsonify({"artists": [artist.as_json() for artist in found]})
+        found = catalogue().popular(session, params.limit, [])
+    return answer(ArtistList.model_validate({"artists": found}))
 
 
 @api.post("/artists")
+@documented(
+    "artists",
+    {201: (ArtistAnswer, "Added"), 200: (ArtistAnswer, "Already in the catalogue")},
+    errors=(400, 401, 403, 503),
+    body=NewArtistBody,
+    signed_in=True,
+)
 @require_user
 def add_artist() -> tuple[Response, int]:
+    """Add an artist missing from the catalogue"""
     body = parse_body(NewArtistBody)
     session = db_session()
     artist, created = catalogue().add(session, body.name)
     session.commit()
-    return jsonify({"artist": artist.as_json()}), 201 if created else 200
+    return answer(ArtistAnswer.model_validate({"artist": artist}), 201 if created else 200)
 
 
 @api.get("/artists/<id:artist_id>")
-def get_artist(artist_id: int) -> Response:
+@documented("artists", {200: (ArtistAnswer, "The artist")}, errors=(404, 503))
+def get_artist(artist_id: int) -> tuple[Response, int]:
+    """One artist"""
     artist = catalogue().get(db_session(), artist_id)
     if artist is None:
         raise ApiError(404, "not_found", "No artist has this id.")
-    return jsonify({"artist": artist.as_json()})
+    return answer(ArtistAnswer.model_validate({"artist": artist}))
 
 
 @api.get("/artists/<id:artist_id>/similar")
-def similar_artists(artist_id: int) -> Response:
-    n = query_int("n", 10, 1, MAX_PAGE)
+@documented(
+    "artists", {200: (ArtistList, "Similar artists")}, errors=(400, 404, 503), query=CountQuery
+)
+def similar_artists(artist_id: int) -> tuple[Response, int]:
+    """Artists similar to this one, from the model's artist factors"""
+    params = parse_query(CountQuery)
     session = db_session()
     if catalogue().get(session, artist_id) is None:
         raise ApiError(404, "not_found", "No artist has this id.")
-    similar = recommendations().similar(session, artist_id, n)
-    return jsonify({"artists": [artist.as_json() for artist in similar]})
+    similar = recommendations().similar(session, artist_id, params.n)
+    return answer(ArtistList.model_validate({"artists": similar}))
 
 
 @api.get("/me/ratings")
+@documented("ratings", {200: (RatingList, "Ratings")}, errors=(401, 503), signed_in=True)
 @require_user
-def my_ratings() -> Response:
+def my_ratings() -> tuple[Response, int]:
+    """My ratings, most recently changed first"""
     rows = ratings.my_ratings(db_session(), _user_id())
-    return jsonify({"ratings": [row.as_json() for row in rows]})
+    return answer(RatingList.model_validate({"ratings": rows}))
 
 
 @api.put("/me/ratings/<id:artist_id>")
+@documented(
+    "ratings",
+    {201: (RatingChange, "Created"), 200: (RatingChange, "Updated")},
+    errors=(400, 401, 403, 404, 503),
+    body=RatingBody,
+    signed_in=True,
+)
 @require_user
 def put_rating(artist_id: int) -> tuple[Response, int]:
+    """Rate an artist 1..10, or change the rating"""
     body = parse_body(RatingBody)
     session = db_session()
     view, created = ratings.rate(session, _user_id(), artist_id, body.rating)
     session.commit()
-    payload = view.as_json() | {"rated_count": ratings.count(session, _user_id())}
-    return jsonify(payload), 201 if created else 200
+    change = RatingChange.model_validate(
+        {**asdict(view), "rated_count": ratings.count(session, _user_id())}
+    )
+    return answer(change, 201 if created else 200)
 
 
 @api.delete("/me/ratings/<id:artist_id>")
+@documented("ratings", {204: (None, "Removed")}, errors=(401, 403, 404, 503), signed_in=True)
 @require_user
 def delete_rating(artist_id: int) -> tuple[str, int]:
+    """Remove my rating of an artist"""
     session = db_session()
     if not ratings.unrate(session, _user_id(), artist_id):
         raise ApiError(404, "not_found", "You have not rated this artist.")
@@ -149,33 +217,45 @@ def delete_rating(artist_id: int) -> tuple[str, int]:
 
 
 @api.post("/me/recommendations")
+@documented(
+    "recommendations",
+    {201: (RecommendationBatch, "New recommendations")},
+    errors=(400, 401, 403, 503),
+    query=CountQuery,
+    signed_in=True,
+)
 @require_user
 def new_recommendations() -> tuple[Response, int]:
-    n = query_int("n", 10, 1, MAX_PAGE)
+    """New recommendations: stored, and never recommended again"""
+    params = parse_query(CountQuery)
     session = db_session()
-    batch = recommendations().recommend_new(session, _user_id(), n)
+    batch = recommendations().recommend_new(session, _user_id(), params.n)
     session.commit()
-    return jsonify(batch.as_json()), 201
+    return answer(RecommendationBatch.model_validate(batch), 201)
 
 
 @api.get("/me/recommendations")
+@documented(
+    "recommendations",
+    {200: (RecommendationHistory, "Past recommendations")},
+    errors=(401, 503),
+    signed_in=True,
+)
 @require_user
-def past_recommendations() -> Response:
+def past_recommendations() -> tuple[Response, int]:
+    """Every past recommendation, newest first"""
     rows = recommendations().history(db_session(), _user_id())
-    return jsonify({"recommendations": [row.as_json() for row in rows]})
+    return answer(RecommendationHistory.model_validate({"recommendations": rows}))
 
 
 @api.get("/health")
-def health() -> Response:
-    database = "ok" if database_answers(db_session()) else "unavailable"
-    body = {
-        "status": "ok",
-        "model_version": recommendations().current_version(),
-        "database": database,
-    }
-    if database != "ok":
-        body["status"] = "degraded"
-        response = jsonify(body)
-        response.status_code = 503
-        return response
-    return jsonify(body)
+@documented("health", {200: (Health, "Healthy"), 503: (Health, "The database is unavailable")})
+def health() -> tuple[Response, int]:
+    """Liveness: the database and the model being served"""
+    database_ok = database_answers(db_session())
+    status = Health(
+        status="ok" if database_ok else "degraded",
+        model_version=recommendations().current_version(),
+        database="ok" if database_ok else "unavailable",
+    )
+    return answer(status, 200 if database_ok else 503)

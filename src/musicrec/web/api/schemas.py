@@ -1,8 +1,16 @@
-"""Request bodies of the JSON API: strict types, unknown fields refused."""
+"""Requests of the JSON API: bodies (strict types, unknown fields refused) and query parameters."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from musicrec.web import MAX_ROW_ID
+
+MAX_PAGE = 50
+# A row id in a URL (the app's ``id`` converter): ids outside this range name no row (404).
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 
 
 class _Body(BaseModel):
@@ -36,3 +44,21 @@ class RatingBody(_Body):
 
 class NewArtistBody(_Body):
     name: str = Field(min_length=1, max_length=200)
+
+
+class _Query(BaseModel):
+    """Query parameters, read by ``parse_query`` with the bounds declared here."""
+
+
+class SearchQuery(_Query):
+    # Checked in this order: a bad limit is reported before a long q.
+    limit: int = Field(default=10, ge=1, le=MAX_PAGE, description="How many artists at most")
+    q: str = Field(
+        default="",
+        max_length=200,
+        description="Search words; leading and trailing spaces are ignored",
+    )
+
+
+class CountQuery(_Query):
+    n: int = Field(default=10, ge=1, le=MAX_PAGE, description="How many artists at most")

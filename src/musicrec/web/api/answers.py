@@ -1,0 +1,140 @@
+"""Response bodies of the JSON API, built from the services' objects and dumped to JSON.
+
+They are the single description of what the API answers: routes serialise through them and the
+OpenAPI document is generated from them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from flask import Response, jsonify
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic.json_schema import JsonDict, SkipJsonSchema
+
+from musicrec.db.models import RATING_MAX, RATING_MIN, RATING_SOURCES
+
+# Written with isoformat() ("+00:00"), as the API always has; pydantic's default would write "Z".
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(datetime.isoformat, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+class _Answer(BaseModel):
+    """Read from the services' dataclasses by attribute; attributes not listed are left out."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Artist(_Answer):
+    id: int
+    name: str
+    lastfm_url: str | None = Field(description="The artist's Last.fm page")
+
+
+class ArtistRef(_Answer):
+    """An artist named as the reason for a recommendation."""
+
+    id: int
+    name: str
+
+
+class User(_Answer):
+    id: int
+    username: str
+
+
+class SignedUp(_Answer):
+    user: User
+    token: str = Field(description="A session token (JWT) for the Authorization: Bearer header")
+
+
+class Token(_Answer):
+    token: str = Field(description="A session token (JWT) for the Authorization: Bearer header")
+    expires_at: Timestamp = Field(description="When the token stops being accepted")
+
+
+class Me(_Answer):
+    user: User
+    rated_count: int = Field(description="How many artists the user rated")
+
+
+class ArtistAnswer(_Answer):
+    artist: Artist
+
+
+class ArtistList(_Answer):
+    artists: list[Artist]
+
+
+class Rating(_Answer):
+    artist: Artist
+    rating: int = Field(ge=RATING_MIN, le=RATING_MAX)
+    source: str = Field(
+        description="Where the rating came from",
+        json_schema_extra={"enum": list(RATING_SOURCES)},
+    )
+    updated_at: Timestamp
+
+
+class RatingChange(Rating):
+    """A rating just set, with the user's new number of rated artists."""
+
+    rated_count: int
+
+
+class RatingList(_Answer):
+    ratings: list[Rating]
+
+
+class Recommendation(_Answer):
+    artist: Artist
+    score: float
+    because: list[ArtistRef] = Field(description="The user's artists that led to this one")
+
+
+class RecommendationBatch(_Answer):
+    model_version: str = Field(description="The model version, or 'popularity' without one")
+    recommendations: list[Recommendation]
+
+
+class PastRecommendation(Recommendation):
+    model_version: str
+    created_at: Timestamp
+
+
+class RecommendationHistory(_Answer):
+    recommendations: list[PastRecommendation]
+
+
+class Health(_Answer):
+    status: str = Field(json_schema_extra={"enum": ["ok", "degraded"]})
+    model_version: str | None = Field(description="The model being served, if any")
+    database: str = Field(json_schema_extra={"enum": ["ok", "unavailable"]})
+
+
+def _without_default(schema: JsonDict) -> None:
+    """An absent field is left out of the body, never sent as null: document no default."""
+    schema.pop("default")
+
+
+class ErrorDetail(_Answer):
+    code: str = Field(description="Stable, machine-readable: invalid_input, not_found, ...")
+    message: str = Field(description="For people; never a traceback")
+    field: str | SkipJsonSchema[None] = Field(
+        default=None,
+        description="The offending field, on input errors; absent otherwise",
+        json_schema_extra=_without_default,
+    )
+
+
+class Error(_Answer):
+    error: ErrorDetail
+
+
+def answer(body: BaseModel, status: int = 200) -> tuple[Response, int]:
+    """``body`` as the JSON response with ``status``."""
+    return jsonify(body.model_dump(mode="json")), status
