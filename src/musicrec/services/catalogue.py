@@ -26,9 +26,6 @@ class ArtistView:
     def of(cls, artist: Artist) -> ArtistView:
         return cls(artist.id, artist.name, artist.lastfm_url or artist_page_url(artist.name))
 
-    def as_json(self) -> dict[str, object]:
-        return {"id": self.id, "name": self.name, "lastfm_url": self.lastfm_url}
-
 
 class Catalogue:
     """The artist catalogue, with a per-process search index kept in step with the database."""

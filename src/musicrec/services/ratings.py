@@ -21,14 +21,6 @@ class RatingView:
     source: str
     updated_at: datetime
 
-    def as_json(self) -> dict[str, object]:
-        return {
-            "artist": self.artist.as_json(),
-            "rating": self.rating,
-            "source": self.source,
-            "updated_at": self.updated_at.isoformat(),
-        }
-
 
 def check_rating(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):

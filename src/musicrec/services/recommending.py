@@ -35,24 +35,11 @@ class Suggestion:
     score: float
     because: list[ArtistView] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, object]:
-        return {
-            "artist": self.artist.as_json(),
-            "score": self.score,
-            "because": [{"id": a.id, "name": a.name} for a in self.because],
-        }
-
 
 @dataclass(frozen=True)
 class Batch:
     model_version: str
     recommendations: list[Suggestion]
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "model_version": self.model_version,
-            "recommendations": [item.as_json() for item in self.recommendations],
-        }
 
 
 @dataclass(frozen=True)
@@ -63,15 +50,6 @@ class PastRecommendation:
     created_at: datetime
     rating: int | None = None
     because: list[ArtistView] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "artist": self.artist.as_json(),
-            "score": self.score,
-            "model_version": self.model_version,
-            "created_at": self.created_at.isoformat(),
-            "because": [{"id": a.id, "name": a.name} for a in self.because],
-        }
 
 
 class RecommendationService:
