@@ -25,8 +25,8 @@ from report import write_section  # noqa: E402
 
 from musicrec.datasets import load_lastfm  # noqa: E402
 from musicrec.engine.als import make_params, train  # noqa: E402
+from musicrec.engine.data import RatingMatrix  # noqa: E402
 from musicrec.engine.mapping import listens_to_ratings  # noqa: E402
-from musicrec.engine.ratings import RatingMatrix  # noqa: E402
 from musicrec.engine.split import dense_index  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent

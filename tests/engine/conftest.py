@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from musicrec.engine.ratings import RatingMatrix
+from musicrec.engine.data import RatingMatrix
 
 N_USERS, N_ITEMS = 40, 30  # users 0-19 and items 0-14 form block A, the rest block B
 

@@ -12,7 +12,7 @@ import pytest
 from musicrec.engine import artifacts
 from musicrec.engine.als import make_params, train
 from musicrec.engine.artifacts import ModelStore, fingerprint
-from musicrec.engine.ratings import RatingMatrix
+from musicrec.engine.data import RatingMatrix
 
 NOW = datetime(2026, 11, 25, 1, 22, 33, tzinfo=UTC)
 

@@ -10,10 +10,10 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from musicrec.engine.als import make_params, train, train_arrays
+from musicrec.engine.data import RatingMatrix
 from musicrec.engine.implicit_als import bm25_row, bm25_stats
 from musicrec.engine.model import Recommender
 from musicrec.engine.popularity import PopularityModel
-from musicrec.engine.ratings import RatingMatrix
 from tests.engine.conftest import checkerboard, item_block
 
 IMPLICIT = make_params(

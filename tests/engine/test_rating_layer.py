@@ -8,6 +8,7 @@ import scipy.sparse as sp
 
 from musicrec.engine.als import make_params, model_from_arrays, train, train_arrays
 from musicrec.engine.baselines import DampedBias
+from musicrec.engine.data import RatingMatrix
 from musicrec.engine.explicit_als import (
     CALIBRATION_FEATURES,
     IDENTITY_WEIGHTS,
@@ -15,7 +16,6 @@ from musicrec.engine.explicit_als import (
     user_scale,
 )
 from musicrec.engine.mapping import minmax_5_10
-from musicrec.engine.ratings import RatingMatrix
 from musicrec.engine.split import random_split
 from tests.engine.conftest import checkerboard
 

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from musicrec.engine.data import IdMap, RatingMatrix
 from musicrec.engine.explicit_als import ExplicitALSModel, train_explicit
 from musicrec.engine.implicit_als import WEIGHTINGS, Bm25Stats, ImplicitALSModel, train_implicit
 from musicrec.engine.model import FactorModel
-from musicrec.engine.ratings import IdMap, RatingMatrix
 
 KINDS = ("implicit", "explicit")
 DEFAULT_KIND = "implicit"

@@ -21,12 +21,12 @@ from musicrec.datasets import ListeningData
 from musicrec.engine import metrics
 from musicrec.engine.als import DEFAULT_KIND, make_params, train
 from musicrec.engine.baselines import DampedBias
+from musicrec.engine.data import RatingMatrix
 from musicrec.engine.explicit_als import ExplicitALSModel
 from musicrec.engine.knn import ItemKNNModel
 from musicrec.engine.mapping import listens_to_ratings, minmax_5_10
 from musicrec.engine.model import Recommender
 from musicrec.engine.popularity import PopularityModel
-from musicrec.engine.ratings import RatingMatrix
 from musicrec.engine.split import dense_index, holdout_split, new_user_split, random_split
 
 K = 10

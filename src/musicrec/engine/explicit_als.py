@@ -45,8 +45,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from musicrec.engine.data import RatingMatrix
 from musicrec.engine.model import FactorModel, FoldIn
-from musicrec.engine.ratings import RatingMatrix
 from musicrec.engine.solve import solve_rows
 
 if TYPE_CHECKING:

@@ -21,8 +21,8 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from musicrec.engine.data import RatingMatrix
 from musicrec.engine.model import FactorModel, FoldIn
-from musicrec.engine.ratings import RatingMatrix
 
 WEIGHTINGS = ("bm25", "linear", "log")
 

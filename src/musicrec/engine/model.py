@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import scipy.sparse as sp
 
-from musicrec.engine.ratings import IdMap
+from musicrec.engine.data import IdMap
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from musicrec.engine.data import IdMap, RatingMatrix
 from musicrec.engine.model import Recommendation, top_n
-from musicrec.engine.ratings import IdMap, RatingMatrix
 
 
 class PopularityModel:

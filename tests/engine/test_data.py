@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from musicrec.engine.data import IdMap, RatingMatrix
 from musicrec.engine.popularity import PopularityModel
-from musicrec.engine.ratings import IdMap, RatingMatrix
 
 
 def test_id_map_translates_both_ways_and_flags_unknown_ids() -> None:
