@@ -23,8 +23,7 @@ def _rank_reference(user_index: np.ndarray, listens: np.ndarray) -> np.ndarray:
     return out
 
 
-def test_rank_mapping_matches_per_user_reference() -> None:
-    rng = np.random.default_rng(0)
+def test_rank_mapping_matches_per_user_reference(rng: np.random.Generator) -> None:
     user_index = np.repeat(np.arange(30), rng.integers(1, 60, size=30))
     listens = rng.integers(1, 20, size=user_index.size)  # many ties
     np.testing.assert_array_equal(
@@ -47,8 +46,7 @@ def test_log_minmax_mapping() -> None:
     np.testing.assert_array_equal(ratings, [1, 10, 6, 10])
 
 
-def test_default_mapping_is_registered_and_in_range() -> None:
-    rng = np.random.default_rng(1)
+def test_default_mapping_is_registered_and_in_range(rng: np.random.Generator) -> None:
     user_index = np.repeat(np.arange(5), 7)
     listens = rng.integers(1, 1000, size=user_index.size)
     ratings = listens_to_ratings(user_index, listens)
