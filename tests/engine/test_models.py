@@ -12,8 +12,8 @@ from threadpoolctl import threadpool_limits
 from musicrec.engine.als import make_params, train, train_arrays
 from musicrec.engine.data import RatingMatrix
 from musicrec.engine.implicit_als import bm25_row, bm25_stats
-from musicrec.engine.model import Recommender
 from musicrec.engine.popularity import PopularityModel
+from musicrec.engine.ranking import RecommenderModel
 from tests.engine.conftest import checkerboard, item_block
 
 IMPLICIT = make_params(
@@ -28,7 +28,7 @@ EXPLICIT = make_params(
     item_bias_regularization=1.0,
 )
 
-BUILDERS: dict[str, Callable[[RatingMatrix], Recommender]] = {
+BUILDERS: dict[str, Callable[[RatingMatrix], RecommenderModel]] = {
     "implicit": lambda r: train(r, IMPLICIT),
     "explicit": lambda r: train(r, EXPLICIT),
     "popularity": PopularityModel.fit,
@@ -36,7 +36,7 @@ BUILDERS: dict[str, Callable[[RatingMatrix], Recommender]] = {
 
 
 @pytest.fixture(params=sorted(BUILDERS))
-def model(request: pytest.FixtureRequest, blocks_mixed: RatingMatrix) -> Recommender:
+def model(request: pytest.FixtureRequest, blocks_mixed: RatingMatrix) -> RecommenderModel:
     return BUILDERS[request.param](blocks_mixed)
 
 
@@ -48,12 +48,12 @@ def _rated(ratings: RatingMatrix, user_id: int) -> set[int]:
 # -- the contract -----------------------------------------------------------------------------
 
 
-def test_is_a_recommender(model: Recommender) -> None:
-    assert isinstance(model, Recommender)
+def test_is_a_recommender(model: RecommenderModel) -> None:
+    assert isinstance(model, RecommenderModel)
 
 
 def test_known_user_never_gets_rated_or_excluded_artists(
-    model: Recommender, blocks_mixed: RatingMatrix
+    model: RecommenderModel, blocks_mixed: RatingMatrix
 ) -> None:
     for user_id in (1000, 1025):
         exclude = {500 + i for i in range(0, 30, 4)}
@@ -69,7 +69,7 @@ def test_known_user_never_gets_rated_or_excluded_artists(
         assert any(r.because for r in recs) == (model.kind != "most-popular")
 
 
-def test_unknown_user_raises_key_error(model: Recommender) -> None:
+def test_unknown_user_raises_key_error(model: RecommenderModel) -> None:
     assert not model.has_user(999)
     assert model.has_user(1000)
     with pytest.raises(KeyError):
@@ -77,7 +77,7 @@ def test_unknown_user_raises_key_error(model: Recommender) -> None:
 
 
 def test_fold_in_excludes_given_and_excluded_and_ignores_unknown_artists(
-    model: Recommender,
+    model: RecommenderModel,
 ) -> None:
     given = [500, 501, 502, 99999]  # 99999 is not in the catalogue
     recs = model.recommend_for_ratings(given, [10, 9, 8, 10], n=10, exclude=[503, 504])
@@ -85,12 +85,14 @@ def test_fold_in_excludes_given_and_excluded_and_ignores_unknown_artists(
     assert len(recs) == 10 and not ids & {500, 501, 502, 503, 504, 99999}
 
 
-def test_asking_for_more_than_the_catalogue_returns_every_candidate(model: Recommender) -> None:
+def test_asking_for_more_than_the_catalogue_returns_every_candidate(
+    model: RecommenderModel,
+) -> None:
     recs = model.recommend_for_ratings([500, 520], [10, 10], n=1000)
     assert len(recs) == 28
 
 
-def test_similar_artists_excludes_the_artist_itself(model: Recommender) -> None:
+def test_similar_artists_excludes_the_artist_itself(model: RecommenderModel) -> None:
     similar = model.similar_artists(505, n=5)
     assert len(similar) == 5 and 505 not in [a for a, _ in similar]
     with pytest.raises(KeyError):
@@ -106,7 +108,7 @@ def test_same_seed_same_recommendations(blocks_mixed: RatingMatrix) -> None:
 # -- known answers on block data ---------------------------------------------------------------
 
 
-def _own_block_share(model: Recommender, n: int = 5) -> float:
+def _own_block_share(model: RecommenderModel, n: int = 5) -> float:
     hits = total = 0
     for user_id in range(1000, 1040):
         block = 0 if user_id < 1020 else 1

@@ -8,9 +8,11 @@ Modules (import what you need; this package imports nothing itself, so the impor
 - ``mapping``: listens -> 1..10 ratings (``listens_to_ratings`` is the import's default);
 - ``als``: ``make_params``, ``train``/``train_arrays`` for implicit or explicit ALS;
 - ``data``: ``IdMap`` and ``RatingMatrix`` (external ids <-> positions, sparse ratings);
-- ``model``: the ``Recommender`` interface, ``Recommendation``, shared factor-model code;
+- ``ranking``: the ``RecommenderModel`` interface, ``ScoredArtist``, ``top_n``;
+- ``model``: shared factor-model code (fold-in, scoring, explanations);
 - ``implicit_als``, ``explicit_als``, ``solve``: the two formulations and the batched solver;
-- ``popularity``: the fallback model; ``knn``, ``baselines``: evaluation baselines;
+- ``popularity``: ``popularity_scores`` and the fallback model; ``knn``, ``baselines``:
+  evaluation baselines;
 - ``artifacts``: ``ModelStore`` (atomic versions) and ``fingerprint``;
 - ``metrics``, ``split``, ``evaluate``, ``compare``: offline evaluation.
 """

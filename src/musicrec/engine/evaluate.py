@@ -25,8 +25,8 @@ from musicrec.engine.data import RatingMatrix
 from musicrec.engine.explicit_als import ExplicitALSModel
 from musicrec.engine.knn import ItemKNNModel
 from musicrec.engine.mapping import listens_to_ratings, minmax_5_10
-from musicrec.engine.model import Recommender
 from musicrec.engine.popularity import PopularityModel
+from musicrec.engine.ranking import RecommenderModel
 from musicrec.engine.split import dense_index, holdout_split, new_user_split, random_split
 
 K = 10
@@ -206,7 +206,7 @@ def fold_in_curve(
         ratings[split.train],
         catalogue=data.artist_ids,
     )
-    models: dict[str, Recommender] = {
+    models: dict[str, RecommenderModel] = {
         MODEL_NAMES[DEFAULT_KIND]: train(train_ratings, kind_params),
         "most-popular": PopularityModel.fit(train_ratings),
     }
