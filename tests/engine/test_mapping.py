@@ -36,7 +36,7 @@ def test_rank_mapping_spreads_one_user_over_the_scale() -> None:
     np.testing.assert_array_equal(ratings, [5, 1, 2, 3, 4, 6, 7, 8, 9, 10])
 
 
-def test_minmax_seed_mapping() -> None:
+def test_minmax_original_app_mapping() -> None:
     ratings = minmax_5_10(np.array([0, 0, 0, 1]), np.array([1, 11, 3, 7]))
     np.testing.assert_array_equal(ratings, [5, 10, 6, 5])
 

@@ -4,7 +4,7 @@
 
 For every rating mapping and implicit-ALS candidate it runs the holdout and new-users protocols
 (implicit ALS and the popularity baseline only, to stay fast) on each seed; then the ratings
-protocol per mapping and a small explicit-ALS grid on the seed's mapping. ``--only`` picks
+protocol per mapping and a small explicit-ALS grid on the original app's mapping. ``--only`` picks
 tables: ``implicit``, ``explicit``, ``robustness`` (the new-users ratio of a few variants of
 the default on more seeds) and ``curve`` (how many ratings a new user needs,
 ``evaluate.fold_in_curve``). Prints markdown.
@@ -19,7 +19,14 @@ import numpy as np
 
 from musicrec.datasets import ListeningData, load_lastfm
 from musicrec.engine.als import make_params
-from musicrec.engine.evaluate import CURVE_KS, fold_in_curve, holdout, new_users, rating_errors
+from musicrec.engine.evaluate import (
+    CURVE_KS,
+    ORIGINAL_APP_MAPPING,
+    fold_in_curve,
+    holdout,
+    new_users,
+    rating_errors,
+)
 from musicrec.engine.mapping import MAPPINGS
 from musicrec.engine.split import dense_index
 
@@ -109,7 +116,9 @@ def explicit_table(data: ListeningData, seeds: list[int]) -> list[str]:
     print("\n".join(lines), flush=True)
     for mapping in MAPPINGS:
         ratings = _ratings(data, mapping)
-        candidates = EXPLICIT_CANDIDATES if mapping == "minmax-5-10" else EXPLICIT_CANDIDATES[3:6]
+        candidates = (
+            EXPLICIT_CANDIDATES if mapping == ORIGINAL_APP_MAPPING else EXPLICIT_CANDIDATES[3:6]
+        )
         for factors, reg, user_damping, item_damping in candidates:
             cells = [mapping, str(factors), f"{reg:g}", f"{user_damping:g}", f"{item_damping:g}"]
             for seed in seeds:

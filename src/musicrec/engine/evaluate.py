@@ -7,7 +7,8 @@ Protocols (all seeded):
   most-listened artists (rated by the mapping applied to their whole history) and scored on
   the rest of their artists;
 - ``ratings``: RMSE and MAE of the explicit model and two baselines on an 80/20 random split,
-  on the app's ratings and (keys suffixed ``@minmax-5-10``) on the seed's min-max 5..10 ones.
+  on the app's ratings and (keys suffixed ``@minmax-5-10``) on the original app's min-max
+  5..10 ones.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from musicrec.engine.split import dense_index, holdout_split, new_user_split, ra
 
 K = 10
 MODEL_NAMES = {"implicit": "implicit-als", "explicit": "explicit-als"}
-Mapping = Callable[[np.ndarray, np.ndarray], np.ndarray]
-SEED_MAPPING = "minmax-5-10"  # the seed's mapping, reported beside the app's in ``ratings``
+RatingMapping = Callable[[np.ndarray, np.ndarray], np.ndarray]
+# The original app's mapping, reported beside this app's in ``ratings``.
+ORIGINAL_APP_MAPPING = "minmax-5-10"
 
 
 def ranking_metrics(
@@ -157,12 +159,12 @@ def rating_protocol(
     data: ListeningData, ratings: np.ndarray, seed: int, params: dict[str, Any]
 ) -> dict[str, dict[str, float]]:
     """The ``ratings`` protocol on the app's ratings and, with the suffix ``@minmax-5-10``, on
-    the seed's min-max 5..10 ratings (the scale of the issue's RMSE target)."""
+    the original app's min-max 5..10 ratings (the scale of the issue's RMSE target)."""
     _, user_index = dense_index(data.user_ids)
-    seeds = np.asarray(minmax_5_10(user_index, data.listens), dtype=np.float64)
+    minmax_ratings = np.asarray(minmax_5_10(user_index, data.listens), dtype=np.float64)
     out = rating_errors(data, ratings, seed, params)
-    for name, values in rating_errors(data, seeds, seed, params).items():
-        out[f"{name}@{SEED_MAPPING}"] = values
+    for name, values in rating_errors(data, minmax_ratings, seed, params).items():
+        out[f"{name}@{ORIGINAL_APP_MAPPING}"] = values
     return out
 
 
@@ -174,7 +176,7 @@ def fold_in_curve(
     seed: int = 42,
     ks: tuple[int, ...] = CURVE_KS,
     *,
-    mapping: Mapping = listens_to_ratings,
+    mapping: RatingMapping = listens_to_ratings,
     params: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """How many ratings a new user needs: the new-users protocol with k given ratings.
@@ -240,7 +242,7 @@ def evaluate_dataset(
     seed: int = 42,
     *,
     dataset_name: str | None = None,
-    mapping: Mapping = listens_to_ratings,
+    mapping: RatingMapping = listens_to_ratings,
     params: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Run the three protocols; returns the JSON-ready result of ``musicrec evaluate``.
