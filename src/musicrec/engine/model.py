@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Generic, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,6 +22,9 @@ import scipy.sparse as sp
 from musicrec.engine.data import IdMap
 from musicrec.engine.popularity import popularity_scores
 from musicrec.engine.ranking import ScoredArtist, top_n
+from musicrec.engine.settings import ModelSettings
+
+SettingsT = TypeVar("SettingsT", bound=ModelSettings)
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class FoldIn:
 
 
 @dataclass
-class FactorModel:
+class FactorModel(Generic[SettingsT]):
     """Factors and id maps of a trained ALS model (see the subclasses for the solvers)."""
 
     users: IdMap
@@ -43,7 +46,7 @@ class FactorModel:
     user_factors: np.ndarray  # (users, k)
     item_factors: np.ndarray  # (items, k)
     train: sp.csr_matrix  # the ratings it was trained on, users x items
-    params: dict[str, Any]
+    settings: SettingsT
     global_mean: float = 0.0
     user_bias: np.ndarray | None = None
     item_bias: np.ndarray | None = None
