@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import write_section  # noqa: E402
 
 from musicrec.datasets import load_lastfm  # noqa: E402
-from musicrec.engine.als import make_params, train  # noqa: E402
+from musicrec.engine.als import settings_for, train  # noqa: E402
+from musicrec.engine.data import RatingMatrix  # noqa: E402
 from musicrec.engine.mapping import listens_to_ratings  # noqa: E402
-from musicrec.engine.ratings import RatingMatrix  # noqa: E402
 from musicrec.engine.split import dense_index  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,9 +65,9 @@ def main() -> None:
     matrix = RatingMatrix.from_arrays(
         data.user_ids, data.item_ids, ratings, catalogue=data.artist_ids
     )
-    params = make_params()
+    settings = settings_for()
     start = time.perf_counter()
-    model = train(matrix, params)
+    model = train(matrix, settings)
     train_s = time.perf_counter() - start
     inputs = fold_in_inputs(data, ratings)
 
@@ -82,7 +82,7 @@ def main() -> None:
 
     with threadpool_limits(1, "blas"):
         library = AlternatingLeastSquares(
-            factors=params["factors"], regularization=params["regularization"], num_threads=1
+            factors=settings.factors, regularization=settings.regularization, num_threads=1
         )
     library.user_factors = model.user_factors.astype(np.float32)
     library.item_factors = model.item_factors.astype(np.float32)
@@ -102,8 +102,8 @@ def main() -> None:
         [
             "| measure | ours | reference | target |",
             "|---|---|---|---|",
-            f"| train default model ({params['kind']} ALS, {params['factors']} factors, "
-            f"{params['iterations']} iterations) | {train_s:.2f} s | - | < 5 s |",
+            f"| train default model ({settings.kind} ALS, {settings.factors} factors, "
+            f"{settings.iterations} iterations) | {train_s:.2f} s | - | < 5 s |",
             f"| fold-in + top-10 of a new user with {N_GIVEN} ratings, median of {N_USERS} "
             f"| {ours_ms:.2f} ms with `because`, {plain_ms:.2f} ms without | {reference_ms:.2f} ms "
             "(implicit `recommend(recalculate_user=True)`, no explanation) | < 5 ms |",

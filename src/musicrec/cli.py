@@ -133,7 +133,7 @@ def train(
     except ValueError as error:
         raise click.ClickException(f"{error} The current model stays in place.") from None
     click.echo(
-        f"Published model {report.version} ({report.kind} ALS, {report.params['factors']} "
+        f"Published model {report.version} ({report.kind} ALS, {report.model_settings.factors} "
         f"factors) from {report.ratings} ratings of {report.users} users and {report.artists} "
         f"artists in {report.seconds:.1f} s."
     )
@@ -154,7 +154,7 @@ def models(settings: Settings) -> None:
         meta = store.meta(name)
         marker = "*" if position == 0 else " "
         click.echo(
-            f"{marker} {name}  {meta['kind']:<8} factors={meta['params'].get('factors')}  "
+            f"{marker} {name}  {meta['kind']:<8} factors={meta['settings'].get('factors')}  "
             f"users={meta.get('n_users')} artists={meta.get('n_items')}  {meta['created_at']}"
         )
 

@@ -1,11 +1,11 @@
-"""Tiny deterministic rating data with a known block structure."""
+"""Tiny deterministic rating data with a known block structure, and a seeded ``rng``."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from musicrec.engine.ratings import RatingMatrix
+from musicrec.engine.data import RatingMatrix
 
 N_USERS, N_ITEMS = 40, 30  # users 0-19 and items 0-14 form block A, the rest block B
 
@@ -35,6 +35,12 @@ def checkerboard(low_ratings: bool, seed: int = 0) -> tuple[np.ndarray, np.ndarr
             items += other.tolist()
             ratings += rng.integers(1, 3, size=3).tolist()
     return np.array(users) + 1000, np.array(items) + 500, np.array(ratings, dtype=np.float64)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A fresh generator with a fixed seed, for tests that draw their own random data."""
+    return np.random.default_rng(20261125)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Model versions: atomic publish, listing, loading, fingerprints."""
+"""Model versions: atomic publish, listing, loading (old versions too), fingerprints."""
 
 from __future__ import annotations
 
@@ -10,24 +10,23 @@ import numpy as np
 import pytest
 
 from musicrec.engine import artifacts
-from musicrec.engine.als import make_params, train
-from musicrec.engine.artifacts import ModelStore, fingerprint
-from musicrec.engine.ratings import RatingMatrix
+from musicrec.engine.als import settings_for, train
+from musicrec.engine.artifacts import ModelStore, ratings_fingerprint
+from musicrec.engine.data import RatingMatrix
+from musicrec.engine.settings import settings_to_json
 
 NOW = datetime(2026, 11, 25, 1, 22, 33, tzinfo=UTC)
 
 
 @pytest.fixture(params=["implicit", "explicit"])
 def model(request: pytest.FixtureRequest, blocks_mixed: RatingMatrix):  # type: ignore[no-untyped-def]
-    return train(blocks_mixed, make_params(request.param, factors=3, iterations=5))
+    return train(blocks_mixed, settings_for(request.param, factors=3, iterations=5))
 
 
 def test_publish_then_load_gives_the_same_recommendations(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
     store = ModelStore(tmp_path / "models")
     assert store.versions() == [] and store.current() is None
-    version = store.publish(
-        model, params=model.params, metrics={"ndcg@10": 0.5}, data_fingerprint="ab" * 32, now=NOW
-    )
+    version = store.publish(model, metrics={"ndcg@10": 0.5}, data_fingerprint="ab" * 32, now=NOW)
     assert version == "20261125T012233Z-abababababab"
     assert store.versions() == [version]
     loaded = store.current()
@@ -47,7 +46,7 @@ def test_versions_are_newest_first_and_same_second_publishes_are_distinct(
 ) -> None:
     store = ModelStore(tmp_path)
     publish = lambda fp, now: store.publish(  # noqa: E731
-        model, params=model.params, metrics={}, data_fingerprint=fp, now=now
+        model, metrics={}, data_fingerprint=fp, now=now
     )
     first = publish("f" * 64, NOW)
     second = publish("0" * 64, NOW)  # same second, a fingerprint that sorts first
@@ -60,7 +59,7 @@ def test_versions_are_newest_first_and_same_second_publishes_are_distinct(
 
 def test_leftover_temp_dir_and_incomplete_version_are_ignored(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
     store = ModelStore(tmp_path)
-    good = store.publish(model, params=model.params, metrics={}, data_fingerprint="a" * 64, now=NOW)
+    good = store.publish(model, metrics={}, data_fingerprint="a" * 64, now=NOW)
     # a crash mid-write leaves a temp folder, even one that looks complete
     crashed = tmp_path / ".tmp-crashed"
     crashed.mkdir()
@@ -81,14 +80,14 @@ def test_failed_publish_leaves_current_unchanged_and_no_debris(
     monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     store = ModelStore(tmp_path)
-    good = store.publish(model, params=model.params, metrics={}, data_fingerprint="a" * 64, now=NOW)
+    good = store.publish(model, metrics={}, data_fingerprint="a" * 64, now=NOW)
 
     def broken_fsync(_path: Path) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(artifacts, "_fsync_dir", broken_fsync)
     with pytest.raises(OSError, match="disk full"):
-        store.publish(model, params=model.params, metrics={}, data_fingerprint="c" * 64)
+        store.publish(model, metrics={}, data_fingerprint="c" * 64)
     assert store.versions() == [good]
     assert sorted(p.name for p in tmp_path.iterdir()) == [good]
 
@@ -96,25 +95,38 @@ def test_failed_publish_leaves_current_unchanged_and_no_debris(
 def test_unserialisable_metrics_fail_before_anything_is_visible(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
     store = ModelStore(tmp_path)
     with pytest.raises(TypeError):
-        store.publish(
-            model, params=model.params, metrics={"x": object()}, data_fingerprint="d" * 64
-        )
+        store.publish(model, metrics={"x": object()}, data_fingerprint="d" * 64)
     assert store.versions() == [] and list(tmp_path.iterdir()) == []
 
 
 def test_meta_is_plain_json(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
     version = ModelStore(tmp_path).publish(
-        model, params=model.params, metrics={"rmse": 1.0}, data_fingerprint="e" * 64, now=NOW
+        model, metrics={"rmse": 1.0}, data_fingerprint="e" * 64, now=NOW
     )
     meta = json.loads((tmp_path / version / "meta.json").read_text())
-    assert meta["kind"] == model.kind and meta["params"] == model.params
+    assert meta["kind"] == model.kind and meta["settings"] == settings_to_json(model.settings)
+
+
+def test_a_version_published_with_a_params_dict_still_loads(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
+    store = ModelStore(tmp_path)
+    version = store.publish(model, metrics={}, data_fingerprint="f" * 64, now=NOW)
+    path = tmp_path / version / "meta.json"
+    meta = json.loads(path.read_text())
+    meta["params"] = meta.pop("settings")  # how versions were written before the settings classes
+    path.write_text(json.dumps(meta))
+    loaded = store.load(version)
+    assert loaded.model.settings == model.settings
+    assert loaded.meta["settings"] == settings_to_json(model.settings)
+    assert store.meta(version)["settings"]["factors"] == 3
+    given = ([500, 520, 521], [9, 3, 10])
+    assert loaded.model.recommend_for_ratings(*given) == model.recommend_for_ratings(*given)
 
 
 def test_fingerprint_is_sha256_of_the_arrays_and_sensitive_to_each() -> None:
     users, items, ratings = np.array([1, 2]), np.array([3, 4]), np.array([5.0, 6.0])
-    value = fingerprint(users, items, ratings)
+    value = ratings_fingerprint(users, items, ratings)
     assert len(value) == 64 and int(value, 16) >= 0
-    assert value == fingerprint(users.astype(np.int32), items, ratings.astype(np.int16))
-    assert value != fingerprint(users, items, np.array([5.0, 7.0]))
-    assert value != fingerprint(items, users, ratings)
-    assert value != fingerprint(users[:1], items[:1], ratings[:1])
+    assert value == ratings_fingerprint(users.astype(np.int32), items, ratings.astype(np.int16))
+    assert value != ratings_fingerprint(users, items, np.array([5.0, 7.0]))
+    assert value != ratings_fingerprint(items, users, ratings)
+    assert value != ratings_fingerprint(users[:1], items[:1], ratings[:1])

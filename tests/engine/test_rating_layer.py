@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from musicrec.engine.als import make_params, model_from_arrays, train, train_arrays
+from musicrec.engine.als import model_from_arrays, settings_for, train, train_arrays
 from musicrec.engine.baselines import DampedBias
+from musicrec.engine.data import RatingMatrix
 from musicrec.engine.explicit_als import (
     CALIBRATION_FEATURES,
     IDENTITY_WEIGHTS,
@@ -15,11 +18,10 @@ from musicrec.engine.explicit_als import (
     user_scale,
 )
 from musicrec.engine.mapping import minmax_5_10
-from musicrec.engine.ratings import RatingMatrix
 from musicrec.engine.split import random_split
 from tests.engine.conftest import checkerboard
 
-PARAMS = make_params("explicit", factors=4, iterations=8, regularization=0.5)
+SETTINGS = settings_for("explicit", factors=4, iterations=8, regularization=0.5)
 
 
 def listen_ratings(n_users: int = 300, seed: int = 0) -> tuple[np.ndarray, ...]:
@@ -52,7 +54,7 @@ def test_user_scale_reads_each_rows_scale() -> None:
 def test_layer_beats_the_factors_and_the_damped_biases_on_listen_ratings() -> None:
     users, items, ratings = listen_ratings()
     test = random_split(ratings.size, seed=1)
-    model = train_arrays(users[~test], items[~test], ratings[~test], PARAMS)
+    model = train_arrays(users[~test], items[~test], ratings[~test], SETTINGS)
     assert isinstance(model, ExplicitALSModel)
     layer = model.scale_layer()
     assert layer is not None and layer.weights.shape == (len(CALIBRATION_FEATURES),)
@@ -69,12 +71,12 @@ def test_layer_beats_the_factors_and_the_damped_biases_on_listen_ratings() -> No
 
 def test_layer_off_or_too_little_data() -> None:
     users, items, ratings = checkerboard(low_ratings=True)
-    off = train_arrays(users, items, ratings, {**PARAMS, "rating_calibration": False})
+    off = train_arrays(users, items, ratings, replace(SETTINGS, rating_calibration=False))
     assert isinstance(off, ExplicitALSModel) and off.scale_layer() is None
     np.testing.assert_allclose(
         off.predict(users[:5], items[:5]), off.predict_uncalibrated(users[:5], items[:5])
     )
-    few = train_arrays(users[:40], items[:40], ratings[:40], PARAMS)  # 8 held out < 50
+    few = train_arrays(users[:40], items[:40], ratings[:40], SETTINGS)  # 8 held out < 50
     assert isinstance(few, ExplicitALSModel)
     layer = few.scale_layer()
     assert layer is not None
@@ -83,8 +85,8 @@ def test_layer_off_or_too_little_data() -> None:
 
 def test_a_loaded_model_rebuilds_the_same_layer() -> None:
     users, items, ratings = listen_ratings(n_users=120)
-    model = train(RatingMatrix.from_arrays(users, items, ratings), PARAMS)
-    loaded = model_from_arrays(model.arrays(), model.params)
+    model = train(RatingMatrix.from_arrays(users, items, ratings), SETTINGS)
+    loaded = model_from_arrays(model.arrays(), model.settings)
     assert isinstance(model, ExplicitALSModel) and isinstance(loaded, ExplicitALSModel)
     pairs = (np.array([0, 1, 5, 999]), np.array([3, 40, 7, 3]))
     np.testing.assert_allclose(loaded.predict(*pairs), model.predict(*pairs), atol=1e-6)
@@ -92,7 +94,7 @@ def test_a_loaded_model_rebuilds_the_same_layer() -> None:
 
 def test_predictions_for_a_folded_in_user_stay_on_the_scale() -> None:
     users, items, ratings = listen_ratings(n_users=120)
-    model = train_arrays(users, items, ratings, PARAMS)
+    model = train_arrays(users, items, ratings, SETTINGS)
     assert isinstance(model, ExplicitALSModel)
     mine = users == 0
     targets = np.array([1, 2, 50, 12345])

@@ -8,8 +8,7 @@ import scipy.sparse as sp
 from musicrec.engine.solve import solve_rows, solve_rows_reference
 
 
-def test_fast_solver_matches_reference_on_uneven_rows() -> None:
-    rng = np.random.default_rng(3)
+def test_fast_solver_matches_reference_on_uneven_rows(rng: np.random.Generator) -> None:
     # rows of every length 0..40, so several power-of-two buckets and an empty row occur
     lengths = np.arange(41)
     rows = np.repeat(np.arange(lengths.size), lengths)
@@ -23,8 +22,7 @@ def test_fast_solver_matches_reference_on_uneven_rows() -> None:
     assert np.all(fast[0] == 0)  # the empty row
 
 
-def test_solver_recovers_exact_least_squares_solution() -> None:
-    rng = np.random.default_rng(4)
+def test_solver_recovers_exact_least_squares_solution(rng: np.random.Generator) -> None:
     features = rng.normal(size=(30, 3))
     truth = np.array([1.0, -2.0, 0.5])
     targets = features @ truth  # noiseless

@@ -6,10 +6,14 @@ Modules (import what you need; this package imports nothing itself, so the impor
 ``mapping`` stays cheap):
 
 - ``mapping``: listens -> 1..10 ratings (``listens_to_ratings`` is the import's default);
-- ``als``: ``make_params``, ``train``/``train_arrays`` for implicit or explicit ALS;
-- ``model``: the ``Recommender`` interface, ``Recommendation``, shared factor-model code;
+- ``data``: ``IdMap`` and ``RatingMatrix`` (external ids <-> positions, sparse ratings);
+- ``settings``: ``ImplicitSettings``/``ExplicitSettings``, typed and validated, with defaults;
+- ``als``: the factory, ``settings_for`` and ``train``/``train_arrays`` for either kind;
+- ``ranking``: the ``RecommenderModel`` interface, ``ScoredArtist``, ``top_n``;
+- ``model``: shared factor-model code (fold-in, scoring, explanations);
 - ``implicit_als``, ``explicit_als``, ``solve``: the two formulations and the batched solver;
-- ``popularity``: the fallback model; ``knn``, ``baselines``: evaluation baselines;
-- ``artifacts``: ``ModelStore`` (atomic versions) and ``fingerprint``;
+- ``popularity``: ``popularity_scores`` and the fallback model; ``knn``, ``baselines``:
+  evaluation baselines;
+- ``artifacts``: ``ModelStore`` (atomic versions) and ``ratings_fingerprint``;
 - ``metrics``, ``split``, ``evaluate``, ``compare``: offline evaluation.
 """

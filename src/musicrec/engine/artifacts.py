@@ -1,7 +1,8 @@
 """Published model versions in a directory, written atomically.
 
 Each version is a folder ``<UTC time>-<short fingerprint>[-n]`` holding ``arrays.npz`` (factors,
-id maps, training ratings) and ``meta.json`` (kind, params, metrics, fingerprint, created_at).
+id maps, training ratings) and ``meta.json`` (kind, settings, metrics, fingerprint, created_at;
+versions published before the settings classes name them ``params``, and still load).
 ``publish`` writes everything into a hidden temporary folder inside the store, fsyncs it, then
 ``os.rename``s it to its final name: a rename within one file system is atomic, so a reader
 sees either no version or a complete one, and a crash mid-write leaves only a ``.tmp-*``
@@ -24,13 +25,14 @@ import numpy as np
 
 from musicrec.engine.als import model_from_arrays
 from musicrec.engine.model import FactorModel
+from musicrec.engine.settings import settings_from_json, settings_to_json
 
 ARRAYS = "arrays.npz"
 META = "meta.json"
 TEMP_PREFIX = ".tmp-"
 
 
-def fingerprint(user_ids: np.ndarray, item_ids: np.ndarray, ratings: np.ndarray) -> str:
+def ratings_fingerprint(user_ids: np.ndarray, item_ids: np.ndarray, ratings: np.ndarray) -> str:
     """sha256 over the three arrays (as int64, int64, float64, in the order given)."""
     digest = hashlib.sha256()
     for array, dtype in ((user_ids, np.int64), (item_ids, np.int64), (ratings, np.float64)):
@@ -74,18 +76,18 @@ class ModelStore:
         self,
         model: FactorModel,
         *,
-        params: dict[str, Any],
         metrics: dict[str, Any],
         data_fingerprint: str,
         now: datetime | None = None,
     ) -> str:
-        """Write a new version atomically and return its name."""
+        """Write a new version (the model, its settings, ``metrics``) atomically and return
+        its name."""
         self.directory.mkdir(parents=True, exist_ok=True)
         created = (now or datetime.now(UTC)).astimezone(UTC)
         stem = f"{created.strftime('%Y%m%dT%H%M%SZ')}-{data_fingerprint[:12]}"
         meta = {
             "kind": model.kind,
-            "params": params,
+            "settings": settings_to_json(model.settings),
             "metrics": metrics,
             "fingerprint": data_fingerprint,
             "created_at": created.isoformat(),
@@ -127,17 +129,17 @@ class ModelStore:
         if not self._is_complete(path):
             raise FileNotFoundError(f"no complete model version {version!r} in {self.directory}")
         meta: dict[str, Any] = json.loads((path / META).read_text())
+        if "settings" not in meta and "params" in meta:  # published before the settings classes
+            meta["settings"] = meta.pop("params")
         return meta
 
     def load(self, version: str) -> ModelVersion:
         """Load one complete version by name (FileNotFoundError if absent or incomplete)."""
-        path = self.directory / version
-        if not self._is_complete(path):
-            raise FileNotFoundError(f"no complete model version {version!r} in {self.directory}")
-        meta = json.loads((path / META).read_text())
-        with np.load(path / ARRAYS, allow_pickle=False) as data:
+        meta = self.meta(version)
+        with np.load(self.directory / version / ARRAYS, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
-        return ModelVersion(version, model_from_arrays(arrays, meta["params"]), meta)
+        model = model_from_arrays(arrays, settings_from_json(meta["settings"]))
+        return ModelVersion(version, model, meta)
 
     def current(self) -> ModelVersion | None:
         """The newest complete version, or None when nothing was published."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from musicrec.engine.ratings import IdMap
+from musicrec.engine.data import IdMap
 
 
 @dataclass(frozen=True)

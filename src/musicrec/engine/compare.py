@@ -4,7 +4,7 @@
 
 For every rating mapping and implicit-ALS candidate it runs the holdout and new-users protocols
 (implicit ALS and the popularity baseline only, to stay fast) on each seed; then the ratings
-protocol per mapping and a small explicit-ALS grid on the seed's mapping. ``--only`` picks
+protocol per mapping and a small explicit-ALS grid on the original app's mapping. ``--only`` picks
 tables: ``implicit``, ``explicit``, ``robustness`` (the new-users ratio of a few variants of
 the default on more seeds) and ``curve`` (how many ratings a new user needs,
 ``evaluate.fold_in_curve``). Prints markdown.
@@ -18,9 +18,17 @@ from typing import Any
 import numpy as np
 
 from musicrec.datasets import ListeningData, load_lastfm
-from musicrec.engine.als import make_params
-from musicrec.engine.evaluate import CURVE_KS, fold_in_curve, holdout, new_users, rating_errors
+from musicrec.engine.als import settings_for
+from musicrec.engine.evaluate import (
+    CURVE_KS,
+    ORIGINAL_APP_MAPPING,
+    fold_in_curve,
+    holdout,
+    new_users,
+    rating_errors,
+)
 from musicrec.engine.mapping import MAPPINGS
+from musicrec.engine.settings import ModelSettings
 from musicrec.engine.split import dense_index
 
 # (confidence weighting, factors, alpha, regularization)
@@ -74,8 +82,8 @@ def implicit_table(data: ListeningData, seeds: list[int]) -> list[str]:
         for confidence, factors, alpha, reg in IMPLICIT_CANDIDATES:
             cells = [mapping, confidence, str(factors), f"{alpha:g}", f"{reg:g}"]
             for seed in seeds:
-                params: dict[str, dict[str, Any]] = {
-                    "implicit": make_params(
+                settings: dict[str, ModelSettings] = {
+                    "implicit": settings_for(
                         "implicit",
                         confidence=confidence,
                         factors=factors,
@@ -85,8 +93,8 @@ def implicit_table(data: ListeningData, seeds: list[int]) -> list[str]:
                     )
                 }
                 only = {"implicit-als", "most-popular"}
-                held = holdout(data, ratings, seed, params, only)["implicit-als"]
-                new = new_users(data, ratings, seed, params, only)
+                held = holdout(data, ratings, seed, settings, only)["implicit-als"]
+                new = new_users(data, ratings, seed, settings, only)
                 ratio = new["implicit-als"]["ndcg@10"] / new["most-popular"]["ndcg@10"]
                 cells += [
                     f"{held['ndcg@10']:.4f}",
@@ -109,11 +117,13 @@ def explicit_table(data: ListeningData, seeds: list[int]) -> list[str]:
     print("\n".join(lines), flush=True)
     for mapping in MAPPINGS:
         ratings = _ratings(data, mapping)
-        candidates = EXPLICIT_CANDIDATES if mapping == "minmax-5-10" else EXPLICIT_CANDIDATES[3:6]
+        candidates = (
+            EXPLICIT_CANDIDATES if mapping == ORIGINAL_APP_MAPPING else EXPLICIT_CANDIDATES[3:6]
+        )
         for factors, reg, user_damping, item_damping in candidates:
             cells = [mapping, str(factors), f"{reg:g}", f"{user_damping:g}", f"{item_damping:g}"]
             for seed in seeds:
-                params = make_params(
+                explicit = settings_for(
                     "explicit",
                     factors=factors,
                     regularization=reg,
@@ -121,7 +131,7 @@ def explicit_table(data: ListeningData, seeds: list[int]) -> list[str]:
                     item_bias_regularization=item_damping,
                     seed=seed,
                 )
-                errors = rating_errors(data, ratings, seed, params)
+                errors = rating_errors(data, ratings, seed, explicit)
                 cells += [
                     f"{errors[name]['rmse']:.4f}"
                     for name in ("explicit-als", "damped-bias", "global-mean")
@@ -149,11 +159,11 @@ def robustness_table(data: ListeningData, seeds: list[int]) -> list[str]:
         ratios: list[float] = []
         held: list[str] = []
         for seed in seeds:
-            params = {"implicit": make_params("implicit", seed=seed, **overrides)}
-            new = new_users(data, ratings, seed, params, only)
+            variant = {"implicit": settings_for("implicit", seed=seed, **overrides)}
+            new = new_users(data, ratings, seed, variant, only)
             ratios.append(new["implicit-als"]["ndcg@10"] / new["most-popular"]["ndcg@10"])
             if len(held) < 2:
-                h = holdout(data, ratings, seed, params, {"implicit-als"})["implicit-als"]
+                h = holdout(data, ratings, seed, variant, {"implicit-als"})["implicit-als"]
                 held.append(
                     f"{h['ndcg@10']:.4f} / {h['precision@10']:.4f} / {h['coverage@10']:.4f}"
                 )

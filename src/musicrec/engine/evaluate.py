@@ -7,32 +7,36 @@ Protocols (all seeded):
   most-listened artists (rated by the mapping applied to their whole history) and scored on
   the rest of their artists;
 - ``ratings``: RMSE and MAE of the explicit model and two baselines on an 80/20 random split,
-  on the app's ratings and (keys suffixed ``@minmax-5-10``) on the seed's min-max 5..10 ones.
+  on the app's ratings and (keys suffixed ``@minmax-5-10``) on the original app's min-max
+  5..10 ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from musicrec.datasets import ListeningData
 from musicrec.engine import metrics
-from musicrec.engine.als import DEFAULT_KIND, make_params, train
+from musicrec.engine.als import DEFAULT_KIND, settings_for, train
 from musicrec.engine.baselines import DampedBias
+from musicrec.engine.data import RatingMatrix
 from musicrec.engine.explicit_als import ExplicitALSModel
 from musicrec.engine.knn import ItemKNNModel
 from musicrec.engine.mapping import listens_to_ratings, minmax_5_10
-from musicrec.engine.model import Recommender
 from musicrec.engine.popularity import PopularityModel
-from musicrec.engine.ratings import RatingMatrix
+from musicrec.engine.ranking import RecommenderModel
+from musicrec.engine.settings import ModelSettings
 from musicrec.engine.split import dense_index, holdout_split, new_user_split, random_split
 
 K = 10
 MODEL_NAMES = {"implicit": "implicit-als", "explicit": "explicit-als"}
-Mapping = Callable[[np.ndarray, np.ndarray], np.ndarray]
-SEED_MAPPING = "minmax-5-10"  # the seed's mapping, reported beside the app's in ``ratings``
+RatingMapping = Callable[[np.ndarray, np.ndarray], np.ndarray]
+# The original app's mapping, reported beside this app's in ``ratings``.
+ORIGINAL_APP_MAPPING = "minmax-5-10"
 
 
 def ranking_metrics(
@@ -64,14 +68,14 @@ def _relevant(user_ids: np.ndarray, item_ids: np.ndarray) -> tuple[np.ndarray, l
 
 
 def _models(
-    ratings: RatingMatrix, params: dict[str, dict[str, Any]], only: set[str] | None = None
+    ratings: RatingMatrix, settings: dict[str, ModelSettings], only: set[str] | None = None
 ) -> dict[str, Any]:
     """The four compared models (or those named in ``only``), default first, all trained on
     the same ratings."""
     other = "explicit" if DEFAULT_KIND == "implicit" else "implicit"
     builders = {
-        MODEL_NAMES[DEFAULT_KIND]: lambda: train(ratings, params[DEFAULT_KIND]),
-        MODEL_NAMES[other]: lambda: train(ratings, params[other]),
+        MODEL_NAMES[DEFAULT_KIND]: lambda: train(ratings, settings[DEFAULT_KIND]),
+        MODEL_NAMES[other]: lambda: train(ratings, settings[other]),
         "most-popular": lambda: PopularityModel.fit(ratings),
         "item-knn-bm25": lambda: ItemKNNModel(ratings),
     }
@@ -82,7 +86,7 @@ def holdout(
     data: ListeningData,
     ratings: np.ndarray,
     seed: int,
-    params: dict[str, dict[str, Any]],
+    settings: dict[str, ModelSettings],
     only: set[str] | None = None,
 ) -> dict[str, dict[str, float]]:
     test = holdout_split(data.user_ids, seed=seed)
@@ -92,7 +96,7 @@ def holdout(
     users, relevant = _relevant(data.user_ids[test], data.item_ids[test])
     return {
         name: ranking_metrics(model.recommend_batch(users, K), relevant, data.artist_ids.size)
-        for name, model in _models(train_ratings, params, only).items()
+        for name, model in _models(train_ratings, settings, only).items()
     }
 
 
@@ -100,7 +104,7 @@ def new_users(
     data: ListeningData,
     ratings: np.ndarray,
     seed: int,
-    params: dict[str, dict[str, Any]],
+    settings: dict[str, ModelSettings],
     only: set[str] | None = None,
 ) -> dict[str, dict[str, float]]:
     split = new_user_split(data.user_ids, data.listens, seed=seed)
@@ -113,7 +117,7 @@ def new_users(
     users, relevant = _relevant(data.user_ids[split.test], data.item_ids[split.test])
     given_users = data.user_ids[split.given]
     results = {}
-    for name, model in _models(train_ratings, params, only).items():
+    for name, model in _models(train_ratings, settings, only).items():
         rows = []
         for user in users:
             mine = given_users == user
@@ -129,13 +133,13 @@ def new_users(
 
 
 def rating_errors(
-    data: ListeningData, ratings: np.ndarray, seed: int, params: dict[str, Any]
+    data: ListeningData, ratings: np.ndarray, seed: int, settings: ModelSettings
 ) -> dict[str, dict[str, float]]:
     """RMSE/MAE on an 80/20 random split of ``ratings``: the explicit model (with its
     rating-scale layer when on, and its factors alone), the global mean, the damped biases."""
     test = random_split(ratings.size, seed=seed)
     u, i, r = data.user_ids, data.item_ids, ratings.astype(np.float64)
-    model = train(RatingMatrix.from_arrays(u[~test], i[~test], r[~test]), params)
+    model = train(RatingMatrix.from_arrays(u[~test], i[~test], r[~test]), settings)
     assert isinstance(model, ExplicitALSModel)
     baseline = DampedBias.fit(u[~test], i[~test], r[~test])
     low, high = r[~test].min(), r[~test].max()
@@ -154,15 +158,15 @@ def rating_errors(
 
 
 def rating_protocol(
-    data: ListeningData, ratings: np.ndarray, seed: int, params: dict[str, Any]
+    data: ListeningData, ratings: np.ndarray, seed: int, settings: ModelSettings
 ) -> dict[str, dict[str, float]]:
     """The ``ratings`` protocol on the app's ratings and, with the suffix ``@minmax-5-10``, on
-    the seed's min-max 5..10 ratings (the scale of the issue's RMSE target)."""
+    the original app's min-max 5..10 ratings (the scale of the issue's RMSE target)."""
     _, user_index = dense_index(data.user_ids)
-    seeds = np.asarray(minmax_5_10(user_index, data.listens), dtype=np.float64)
-    out = rating_errors(data, ratings, seed, params)
-    for name, values in rating_errors(data, seeds, seed, params).items():
-        out[f"{name}@{SEED_MAPPING}"] = values
+    minmax_ratings = np.asarray(minmax_5_10(user_index, data.listens), dtype=np.float64)
+    out = rating_errors(data, ratings, seed, settings)
+    for name, values in rating_errors(data, minmax_ratings, seed, settings).items():
+        out[f"{name}@{ORIGINAL_APP_MAPPING}"] = values
     return out
 
 
@@ -174,8 +178,8 @@ def fold_in_curve(
     seed: int = 42,
     ks: tuple[int, ...] = CURVE_KS,
     *,
-    mapping: Mapping = listens_to_ratings,
-    params: dict[str, Any] | None = None,
+    mapping: RatingMapping = listens_to_ratings,
+    settings: dict[str, ModelSettings] | None = None,
 ) -> dict[str, Any]:
     """How many ratings a new user needs: the new-users protocol with k given ratings.
 
@@ -194,8 +198,7 @@ def fold_in_curve(
     top = ks[-1]
     _, user_index = dense_index(data.user_ids)
     ratings = np.asarray(mapping(user_index, data.listens), dtype=np.float64)
-    kind_params = dict(params[DEFAULT_KIND]) if params else make_params(DEFAULT_KIND)
-    kind_params["seed"] = seed
+    default = replace(settings[DEFAULT_KIND] if settings else settings_for(DEFAULT_KIND), seed=seed)
     split = new_user_split(data.user_ids, data.listens, n_given=top, seed=seed)
     counts = np.bincount(user_index)
     eligible = counts[user_index] > top
@@ -206,8 +209,8 @@ def fold_in_curve(
         ratings[split.train],
         catalogue=data.artist_ids,
     )
-    models: dict[str, Recommender] = {
-        MODEL_NAMES[DEFAULT_KIND]: train(train_ratings, kind_params),
+    models: dict[str, RecommenderModel] = {
+        MODEL_NAMES[DEFAULT_KIND]: train(train_ratings, default),
         "most-popular": PopularityModel.fit(train_ratings),
     }
     users, relevant = _relevant(data.user_ids[test], data.item_ids[test])
@@ -240,25 +243,26 @@ def evaluate_dataset(
     seed: int = 42,
     *,
     dataset_name: str | None = None,
-    mapping: Mapping = listens_to_ratings,
-    params: dict[str, dict[str, Any]] | None = None,
+    mapping: RatingMapping = listens_to_ratings,
+    settings: dict[str, ModelSettings] | None = None,
 ) -> dict[str, Any]:
     """Run the three protocols; returns the JSON-ready result of ``musicrec evaluate``.
 
-    ``mapping`` and ``params`` (per kind, as from ``make_params``) let the comparison in
-    docs/evaluation.md run alternatives; the defaults are what the app uses.
+    ``mapping`` and ``settings`` (per kind, as from ``settings_for``) let the comparison in
+    docs/evaluation.md run alternatives; the defaults are what the app uses. Every model is
+    trained with ``seed``.
     """
     _, user_index = dense_index(data.user_ids)
     ratings = np.asarray(mapping(user_index, data.listens), dtype=np.float64)
-    params = params or {kind: make_params(kind) for kind in MODEL_NAMES}
-    params = {kind: {**params[kind], "seed": seed} for kind in params}
+    settings = settings or {kind: settings_for(kind) for kind in MODEL_NAMES}
+    settings = {kind: replace(kind_settings, seed=seed) for kind, kind_settings in settings.items()}
     return {
         "dataset": dataset_name if dataset_name is not None else "",
         "seed": seed,
         "protocols": {
-            "holdout": holdout(data, ratings, seed, params),
-            "new-users": new_users(data, ratings, seed, params),
-            "ratings": rating_protocol(data, ratings, seed, params["explicit"]),
+            "holdout": holdout(data, ratings, seed, settings),
+            "new-users": new_users(data, ratings, seed, settings),
+            "ratings": rating_protocol(data, ratings, seed, settings["explicit"]),
         },
         "default_model": MODEL_NAMES[DEFAULT_KIND],
     }

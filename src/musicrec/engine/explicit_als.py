@@ -40,17 +40,15 @@ the batched per-row solver lives in :mod:`musicrec.engine.solve` (no Python loop
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from musicrec.engine.data import IdMap, RatingMatrix
+from musicrec.engine.implicit_als import ImplicitALSModel, train_implicit
 from musicrec.engine.model import FactorModel, FoldIn
-from musicrec.engine.ratings import RatingMatrix
+from musicrec.engine.settings import ExplicitSettings, ImplicitSettings
 from musicrec.engine.solve import solve_rows
-
-if TYPE_CHECKING:
-    from musicrec.engine.implicit_als import ImplicitALSModel
 
 CALIBRATION_FEATURES = (
     "intercept",
@@ -178,7 +176,7 @@ class RatingScaleLayer:
         return np.clip(features @ self.weights, *self.rating_range)
 
 
-class ExplicitALSModel(FactorModel):
+class ExplicitALSModel(FactorModel[ExplicitSettings]):
     """Factors and biases from explicit ALS; predicts ratings as well as ranking artists."""
 
     _aug: np.ndarray | None = None
@@ -189,8 +187,8 @@ class ExplicitALSModel(FactorModel):
         """The rating-scale layer (built on first use for a model loaded from its arrays);
         None when ``rating_calibration`` is off."""
         if not self._layer_built:
-            if self.params.get("rating_calibration", False):
-                self._layer = fit_scale_layer(self, self.train, self.params)
+            if self.settings.rating_calibration:
+                self._layer = fit_scale_layer(self, self.train, self.settings)
             self._layer_built = True
         return self._layer
 
@@ -211,8 +209,8 @@ class ExplicitALSModel(FactorModel):
         reg = _regularisation(
             np.array([rated.size]),
             k,
-            float(self.params["regularization"]),
-            float(self.params["user_bias_regularization"]),
+            self.settings.regularization,
+            self.settings.user_bias_regularization,
         )[0]
         # W = (Y~_r^T Y~_r + diag(reg))^-1;  x~ = W Y~_r^T t
         weights = np.linalg.inv(yr.T @ yr + np.diag(reg))
@@ -295,14 +293,12 @@ def _implicit_scores(
     return out
 
 
-def _implicit_model(matrix: sp.csr_matrix, users: Any, items: Any, seed: int) -> ImplicitALSModel:
-    # Imported here: the factory module imports this one.
-    from musicrec.engine.als import make_params
-    from musicrec.engine.implicit_als import train_implicit
-
+def _implicit_model(
+    matrix: sp.csr_matrix, users: IdMap, items: IdMap, seed: int
+) -> ImplicitALSModel:
     # One thread: the layer must be a deterministic function of the training data.
-    params = make_params("implicit", seed=seed, threads=1)
-    return train_implicit(RatingMatrix(users, items, matrix), params)
+    settings = ImplicitSettings(seed=seed, threads=1)
+    return train_implicit(RatingMatrix(users, items, matrix), settings)
 
 
 def _layer_parts(
@@ -316,11 +312,11 @@ def _layer_parts(
 
 
 def fit_scale_layer(
-    model: ExplicitALSModel, matrix: sp.csr_matrix, params: dict[str, Any]
+    model: ExplicitALSModel, matrix: sp.csr_matrix, settings: ExplicitSettings
 ) -> RatingScaleLayer:
     """Fit the layer's weights on a held-out part of ``matrix`` (models refitted on the rest),
     then build it on the whole of ``matrix`` around ``model`` (trained on all of it)."""
-    seed = int(params["seed"])
+    seed = settings.seed
     implicit, log_popularity, rating_range, users = _layer_parts(model, matrix, seed)
     weights = IDENTITY_WEIGHTS.copy()
     coo = matrix.tocoo()
@@ -332,7 +328,7 @@ def fit_scale_layer(
             (coo.data[~held], (coo.row[~held], coo.col[~held])), shape=matrix.shape
         )
         rest.sort_indices()
-        inner = _train_factors(RatingMatrix(model.users, model.items, rest), params)
+        inner = _train_factors(RatingMatrix(model.users, model.items, rest), settings)
         inner_implicit, inner_popularity, inner_range, inner_users = _layer_parts(inner, rest, seed)
         u, i = coo.row[held].astype(np.int64), coo.col[held].astype(np.int64)
         # users/items with no rating left in ``rest`` are unknown to the inner models
@@ -351,24 +347,24 @@ def fit_scale_layer(
     return RatingScaleLayer(weights, implicit, log_popularity, rating_range, users)
 
 
-def train_explicit(ratings: RatingMatrix, params: dict) -> ExplicitALSModel:
+def train_explicit(ratings: RatingMatrix, settings: ExplicitSettings) -> ExplicitALSModel:
     """Train the factors (:func:`_train_factors`); the rating-scale layer (when
     ``rating_calibration`` is on) is fitted on the first rating prediction, as only
     ``predict`` needs it (~1 s on the shared data)."""
-    return _train_factors(ratings, params)
+    return _train_factors(ratings, settings)
 
 
-def _train_factors(ratings: RatingMatrix, params: dict) -> ExplicitALSModel:
+def _train_factors(ratings: RatingMatrix, settings: ExplicitSettings) -> ExplicitALSModel:
     """Alternate the two batched solves ``iterations`` times, then one last user solve so
     that stored user vectors are exactly the fold-in of their ratings."""
-    k = int(params["factors"])
-    lam = float(params["regularization"])
-    user_damping = float(params["user_bias_regularization"])
-    item_damping = float(params["item_bias_regularization"])
+    k = settings.factors
+    lam = settings.regularization
+    user_damping = settings.user_bias_regularization
+    item_damping = settings.item_bias_regularization
     by_user = ratings.matrix.astype(np.float64).tocsr()
     by_item = by_user.T.tocsr()
     mu = float(by_user.data.mean()) if by_user.nnz else 0.0
-    rng = np.random.default_rng(int(params["seed"]))
+    rng = np.random.default_rng(settings.seed)
     n_users, n_items = by_user.shape
     item_factors = rng.normal(0.0, 0.1 / np.sqrt(k), (n_items, k))
     item_bias = np.zeros(n_items)
@@ -382,7 +378,7 @@ def _train_factors(ratings: RatingMatrix, params: dict) -> ExplicitALSModel:
         )
 
     solved = user_step()
-    for _ in range(int(params["iterations"])):
+    for _ in range(settings.iterations):
         user_factors, user_bias = solved[:, :k], solved[:, k]
         targets = by_item.data - mu - user_bias[by_item.indices]
         solved_items = solve_rows(
@@ -396,7 +392,7 @@ def _train_factors(ratings: RatingMatrix, params: dict) -> ExplicitALSModel:
         user_factors=solved[:, :k].copy(),
         item_factors=np.ascontiguousarray(item_factors),
         train=ratings.matrix,
-        params=dict(params),
+        settings=settings,
         global_mean=mu,
         user_bias=solved[:, k].copy(),
         item_bias=item_bias.copy(),

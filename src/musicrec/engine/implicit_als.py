@@ -21,10 +21,9 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from musicrec.engine.data import RatingMatrix
 from musicrec.engine.model import FactorModel, FoldIn
-from musicrec.engine.ratings import RatingMatrix
-
-WEIGHTINGS = ("bm25", "linear", "log")
+from musicrec.engine.settings import CONFIDENCE_WEIGHTINGS, ImplicitSettings
 
 
 @dataclass(frozen=True)
@@ -68,19 +67,21 @@ def confidence_matrix(
     elif weighting == "log":
         out.data = np.log1p(out.data)
     else:
-        raise ValueError(f"unknown confidence weighting {weighting!r}; use one of {WEIGHTINGS}")
+        raise ValueError(
+            f"unknown confidence weighting {weighting!r}; use one of {CONFIDENCE_WEIGHTINGS}"
+        )
     out.data *= alpha
     return out
 
 
-class ImplicitALSModel(FactorModel):
+class ImplicitALSModel(FactorModel[ImplicitSettings]):
     """Factors from implicit-feedback ALS; see the module docstring for the fold-in."""
 
     bm25: Bm25Stats | None = None
     _gram: np.ndarray | None = None
 
     def confidence(self, rated: np.ndarray, ratings: np.ndarray) -> np.ndarray:
-        weighting, alpha = self.params["confidence"], float(self.params["alpha"])
+        weighting, alpha = self.settings.confidence, self.settings.alpha
         if weighting == "bm25":
             assert self.bm25 is not None
             return alpha * bm25_row(self.bm25, rated, ratings)
@@ -96,7 +97,7 @@ class ImplicitALSModel(FactorModel):
         c = self.confidence(rated, np.asarray(ratings, dtype=np.float64))
         yr = y[rated]
         # A = Y^T Y + Y_r^T (C_r - I) Y_r + reg I;   x = A^-1 Y_r^T C_r 1
-        a = self._gram + (yr.T * (c - 1.0)) @ yr + float(self.params["regularization"]) * np.eye(k)
+        a = self._gram + (yr.T * (c - 1.0)) @ yr + self.settings.regularization * np.eye(k)
         weights = np.linalg.inv(a)
         return FoldIn(weights @ (yr.T @ c), rated, weights, c)
 
@@ -108,26 +109,26 @@ class ImplicitALSModel(FactorModel):
         return out
 
 
-def train_implicit(ratings: RatingMatrix, params: dict) -> ImplicitALSModel:
-    """Fit implicit ALS on the confidence of ``ratings``; ``params`` as from ``make_params``."""
+def train_implicit(ratings: RatingMatrix, settings: ImplicitSettings) -> ImplicitALSModel:
+    """Fit implicit ALS on the confidence of ``ratings``."""
     from implicit.cpu.als import AlternatingLeastSquares
 
     matrix = ratings.matrix
     stats = None
-    if params["confidence"] == "bm25":
-        stats = bm25_stats(matrix, float(params["bm25_k1"]), float(params["bm25_b"]))
-    confidence = confidence_matrix(matrix, params["confidence"], float(params["alpha"]), stats)
+    if settings.confidence == "bm25":
+        stats = bm25_stats(matrix, settings.bm25_k1, settings.bm25_b)
+    confidence = confidence_matrix(matrix, settings.confidence, settings.alpha, stats)
     # implicit parallelises with its own threads; a multi-threaded BLAS underneath only adds
     # contention (the library checks and warns on construction), so BLAS gets one thread.
     with threadpool_limits(1, "blas"):
         model = AlternatingLeastSquares(
-            factors=int(params["factors"]),
-            regularization=float(params["regularization"]),
+            factors=settings.factors,
+            regularization=settings.regularization,
             alpha=1.0,  # already applied above, so fold-in and training agree
-            iterations=int(params["iterations"]),
-            random_state=int(params["seed"]),
+            iterations=settings.iterations,
+            random_state=settings.seed,
             calculate_training_loss=False,
-            num_threads=int(params.get("threads", 0)),
+            num_threads=settings.threads,
         )
         model.fit(confidence.astype(np.float32).tocsr(), show_progress=False)
     result = ImplicitALSModel(
@@ -136,7 +137,7 @@ def train_implicit(ratings: RatingMatrix, params: dict) -> ImplicitALSModel:
         user_factors=np.asarray(model.user_factors, dtype=np.float64),
         item_factors=np.asarray(model.item_factors, dtype=np.float64),
         train=matrix,
-        params=dict(params),
+        settings=settings,
         kind="implicit-als",
     )
     result.bm25 = stats

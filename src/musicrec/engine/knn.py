@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from musicrec.engine.ratings import RatingMatrix
+from musicrec.engine.data import RatingMatrix
 
 
 class ItemKNNModel:

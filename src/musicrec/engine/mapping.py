@@ -1,8 +1,8 @@
 """Turn listen counts into 1..10 ratings, one user at a time.
 
 Three candidates, all per user (a heavy listener's counts mean what a light one's mean):
-the seed's min-max onto 5..10, min-max of log1p(listens) onto 1..10, and percentile rank
-onto 1..10 (the default).
+the original app's min-max onto 5..10, min-max of log1p(listens) onto 1..10, and percentile
+rank onto 1..10 (the default).
 
 The importer and the offline evaluation both call :func:`listens_to_ratings`, so the mapping
 is part of what the evaluation measures.
@@ -24,7 +24,7 @@ def _per_user_range(user_index: np.ndarray, values: np.ndarray) -> tuple[np.ndar
 
 
 def minmax_5_10(user_index: np.ndarray, listens: np.ndarray) -> np.ndarray:
-    """The seed's mapping: per-user min-max scaling of listens onto 5..10.
+    """The original app's mapping: per-user min-max scaling of listens onto 5..10.
 
     rating = 5 when the user's min equals their max, else ceil((x - min) / (max - min) * 5) + 5.
     """
@@ -79,7 +79,7 @@ def listens_to_ratings(user_index: np.ndarray, listens: np.ndarray) -> np.ndarra
     """The mapping the import uses: ``user_index[i]`` is a dense user number for ``listens[i]``.
 
     The per-user rank mapping, chosen by the offline evaluation (docs/evaluation.md): it ties
-    or beats the seed's min-max on both seeds for the default model, and its ratings use the
-    whole 1..10 scale instead of being 78% sixes.
+    or beats the original app's min-max on both seeds for the default model, and its ratings
+    use the whole 1..10 scale instead of being 78% sixes.
     """
     return rank_1_10(user_index, listens)

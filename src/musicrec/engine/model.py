@@ -1,4 +1,4 @@
-"""What every recommender model offers, and the shared machinery of the factor models.
+"""The shared machinery of the factor models (the interface they offer is in ``ranking``).
 
 A factor model scores item i for a user with vector x and bias b as
 
@@ -14,47 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Generic, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
 
-from musicrec.engine.ratings import IdMap
+from musicrec.engine.data import IdMap
+from musicrec.engine.popularity import popularity_scores
+from musicrec.engine.ranking import ScoredArtist, top_n
+from musicrec.engine.settings import ModelSettings
 
-
-@dataclass(frozen=True)
-class Recommendation:
-    """One recommended artist; ``because`` lists the user's rated artists that contributed
-    most to its score (best first, only positive contributions)."""
-
-    artist_id: int
-    score: float
-    because: tuple[int, ...] = ()
-
-
-@runtime_checkable
-class Recommender(Protocol):
-    """The interface the app uses, implemented by factor models and the popularity model."""
-
-    kind: str
-
-    def has_user(self, user_id: int) -> bool: ...
-
-    def recommend(
-        self, user_id: int, n: int = 10, *, exclude: Iterable[int] = (), explain: int = 3
-    ) -> list[Recommendation]: ...
-
-    def recommend_for_ratings(
-        self,
-        artist_ids: Iterable[int],
-        ratings: Iterable[float],
-        n: int = 10,
-        *,
-        exclude: Iterable[int] = (),
-        explain: int = 3,
-    ) -> list[Recommendation]: ...
-
-    def similar_artists(self, artist_id: int, n: int = 10) -> list[tuple[int, float]]: ...
+SettingsT = TypeVar("SettingsT", bound=ModelSettings)
 
 
 @dataclass(frozen=True)
@@ -67,20 +37,8 @@ class FoldIn:
     targets: np.ndarray  # t_j
 
 
-def top_n(scores: np.ndarray, n: int, banned: np.ndarray) -> np.ndarray:
-    """Indices of the n highest finite scores, best first, skipping ``banned`` indices."""
-    scores = np.array(scores, dtype=np.float64, copy=True)
-    scores[banned] = -np.inf
-    n = min(n, int(np.isfinite(scores).sum()))
-    if n <= 0:
-        return np.empty(0, dtype=np.int64)
-    best = np.argpartition(-scores, n - 1)[:n]
-    # Sort by score, ties by index, so results are deterministic.
-    return best[np.lexsort((best, -scores[best]))]
-
-
 @dataclass
-class FactorModel:
+class FactorModel(Generic[SettingsT]):
     """Factors and id maps of a trained ALS model (see the subclasses for the solvers)."""
 
     users: IdMap
@@ -88,7 +46,7 @@ class FactorModel:
     user_factors: np.ndarray  # (users, k)
     item_factors: np.ndarray  # (items, k)
     train: sp.csr_matrix  # the ratings it was trained on, users x items
-    params: dict[str, Any]
+    settings: SettingsT
     global_mean: float = 0.0
     user_bias: np.ndarray | None = None
     item_bias: np.ndarray | None = None
@@ -123,7 +81,7 @@ class FactorModel:
 
     def _package(
         self, best: np.ndarray, scores: np.ndarray, fold: FoldIn | None, explain: int
-    ) -> list[Recommendation]:
+    ) -> list[ScoredArtist]:
         because: list[tuple[int, ...]] = [()] * best.size
         if fold is not None and explain > 0 and fold.rated.size and best.size:
             # share[i, j] = y~_i^T W y~_j t_j
@@ -135,13 +93,13 @@ class FactorModel:
                 for r, row in enumerate(order)
             ]
         return [
-            Recommendation(int(self.items.ids[i]), float(scores[i]), because[r])
+            ScoredArtist(int(self.items.ids[i]), float(scores[i]), because[r])
             for r, i in enumerate(best)
         ]
 
     def recommend(
         self, user_id: int, n: int = 10, *, exclude: Iterable[int] = (), explain: int = 3
-    ) -> list[Recommendation]:
+    ) -> list[ScoredArtist]:
         """Top n for a user in the model, never an item they rated in training or in
         ``exclude``; an unknown user raises KeyError (fold them in instead)."""
         u = self.users.index(user_id)
@@ -172,7 +130,7 @@ class FactorModel:
         *,
         exclude: Iterable[int] = (),
         explain: int = 3,
-    ) -> list[Recommendation]:
+    ) -> list[ScoredArtist]:
         """Top n for a user not in the model, folded in from their current ratings against
         the fixed item factors (no retraining); rated and ``exclude`` artists never appear."""
         ids = np.fromiter(artist_ids, dtype=np.int64)
@@ -180,7 +138,7 @@ class FactorModel:
         if fold.rated.size == 0 and self.item_bias is None:
             # Nothing known to fold in and no biases: every score would be 0, so rank by
             # popularity in the training data instead (the popularity model's answer).
-            scores = np.bincount(self.train.indices, minlength=len(self.items)).astype(float)
+            scores = popularity_scores(self.train)
             return self._package(
                 top_n(scores, n, self._banned(fold.rated, exclude)), scores, None, 0
             )

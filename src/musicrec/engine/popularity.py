@@ -1,18 +1,24 @@
 """Most-popular recommender: the fallback when no trained model exists, and a baseline.
 
 Scores an artist by how many users rated it (ties by id); same interface as the factor models,
-with no explanations since nothing about the user enters the score.
+with no explanations since nothing about the user enters the score. The factor models fall back
+to the same :func:`popularity_scores` for a user they know nothing about.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
-from musicrec.engine.model import Recommendation, top_n
-from musicrec.engine.ratings import IdMap, RatingMatrix
+from musicrec.engine.data import IdMap, RatingMatrix
+from musicrec.engine.ranking import ScoredArtist, top_n
+
+
+def popularity_scores(matrix: sp.csr_matrix) -> np.ndarray:
+    """Each item's (column's) number of ratings, as float64 scores."""
+    return np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float64)
 
 
 class PopularityModel:
@@ -25,38 +31,28 @@ class PopularityModel:
     ):
         self.users, self.items, self.counts = users, items, counts
         self._rated = rated  # user position -> dense item indices rated in training
-        self.params: dict[str, Any] = {}
 
     @classmethod
     def fit(cls, ratings: RatingMatrix) -> PopularityModel:
         matrix = ratings.matrix
-        counts = np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float64)
         rated = {
             u: matrix.indices[matrix.indptr[u] : matrix.indptr[u + 1]]
             for u in range(matrix.shape[0])
         }
-        return cls(ratings.users, ratings.items, counts, rated)
-
-    @classmethod
-    def from_arrays(
-        cls, user_ids: np.ndarray, item_ids: np.ndarray, catalogue: np.ndarray | None = None
-    ) -> PopularityModel:
-        """Fit from (user id, artist id) pairs, e.g. straight from the ratings table."""
-        values = np.ones(np.asarray(user_ids).size)
-        return cls.fit(RatingMatrix.from_arrays(user_ids, item_ids, values, catalogue=catalogue))
+        return cls(ratings.users, ratings.items, popularity_scores(matrix), rated)
 
     def has_user(self, user_id: int) -> bool:
         return self.users.index(user_id) >= 0
 
-    def _top(self, rated: np.ndarray, n: int, exclude: Iterable[int]) -> list[Recommendation]:
+    def _top(self, rated: np.ndarray, n: int, exclude: Iterable[int]) -> list[ScoredArtist]:
         excluded = self.items.indices(np.fromiter(exclude, dtype=np.int64))
         banned = np.union1d(rated, excluded[excluded >= 0]).astype(np.int64)
         best = top_n(self.counts, n, banned)
-        return [Recommendation(int(self.items.ids[i]), float(self.counts[i])) for i in best]
+        return [ScoredArtist(int(self.items.ids[i]), float(self.counts[i])) for i in best]
 
     def recommend(
         self, user_id: int, n: int = 10, *, exclude: Iterable[int] = (), explain: int = 3
-    ) -> list[Recommendation]:
+    ) -> list[ScoredArtist]:
         u = self.users.index(user_id)
         if u < 0:
             raise KeyError(f"user {user_id} is not in the model")
@@ -70,7 +66,7 @@ class PopularityModel:
         *,
         exclude: Iterable[int] = (),
         explain: int = 3,
-    ) -> list[Recommendation]:
+    ) -> list[ScoredArtist]:
         rated = self.items.indices(np.fromiter(artist_ids, dtype=np.int64))
         return self._top(rated[rated >= 0], n, exclude)
 

@@ -11,14 +11,15 @@ from sqlalchemy.orm import Session
 
 from musicrec.db.ratings import all_ratings
 from musicrec.engine import als
-from musicrec.engine.artifacts import ModelStore, fingerprint
+from musicrec.engine.artifacts import ModelStore, ratings_fingerprint
+from musicrec.engine.settings import ModelSettings
 
 
 @dataclass(frozen=True)
 class TrainingReport:
     version: str
     kind: str
-    params: dict[str, Any]
+    model_settings: ModelSettings
     users: int
     artists: int
     ratings: int
@@ -29,23 +30,22 @@ def train_and_publish(
     session: Session, model_dir: Path, kind: str = als.DEFAULT_KIND, **overrides: Any
 ) -> TrainingReport:
     """Read the ratings, train, publish atomically. Any failure leaves the current version."""
-    params = als.make_params(kind, **overrides)
+    model_settings = als.settings_for(kind, **overrides)
     start = time.perf_counter()
     data = all_ratings(session)
     if data.ratings.size == 0:
         raise ValueError("There are no ratings to train on: import data or rate artists first.")
-    model = als.train_arrays(data.user_ids, data.artist_ids, data.ratings, params)
+    model = als.train_arrays(data.user_ids, data.artist_ids, data.ratings, model_settings)
     seconds = time.perf_counter() - start
     version = ModelStore(model_dir).publish(
         model,
-        params=params,
         metrics={"training_seconds": round(seconds, 3)},
-        data_fingerprint=fingerprint(data.user_ids, data.artist_ids, data.ratings),
+        data_fingerprint=ratings_fingerprint(data.user_ids, data.artist_ids, data.ratings),
     )
     return TrainingReport(
         version=version,
         kind=kind,
-        params=params,
+        model_settings=model_settings,
         users=len(model.users),
         artists=len(model.items),
         ratings=int(data.ratings.size),

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from musicrec.engine.popularity import PopularityModel
-from musicrec.engine.ratings import IdMap, RatingMatrix
+from musicrec.engine.data import IdMap, RatingMatrix
 
 
 def test_id_map_translates_both_ways_and_flags_unknown_ids() -> None:
@@ -31,12 +30,3 @@ def test_rating_matrix_keeps_catalogue_items_and_rejects_duplicates() -> None:
         RatingMatrix.from_arrays(np.array([1, 1]), np.array([2, 2]), np.array([3, 4]))
     with pytest.raises(ValueError, match="same length"):
         RatingMatrix.from_arrays(np.array([1]), np.array([2, 3]), np.array([3]))
-
-
-def test_popularity_fallback_from_database_pairs() -> None:
-    model = PopularityModel.from_arrays(
-        np.array([1, 2, 3, 1]), np.array([10, 10, 10, 20]), catalogue=np.array([10, 20, 30])
-    )
-    assert [r.artist_id for r in model.recommend_for_ratings([], [], n=3)] == [10, 20, 30]
-    assert [r.artist_id for r in model.recommend(1, n=3)] == [30]
-    assert [r.artist_id for r in model.recommend(2, n=3, exclude=[30])] == [20]
