@@ -12,7 +12,7 @@ from musicrec.services.catalogue import ArtistView
 from musicrec.services.ratings import RatingView
 from musicrec.services.recommending import Batch, Suggestion
 from musicrec.web.api.answers import RatingChange, RecommendationBatch, answer
-from musicrec.web.api.errors import error_response
+from musicrec.web.api.error_answers import error_response
 
 RADIOHEAD = ArtistView(1, "Radiohead", "https://www.last.fm/music/Radiohead")
 UNKNOWN = ArtistView(2, "Nobody", None)

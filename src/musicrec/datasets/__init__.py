@@ -1,5 +1,5 @@
 """Readers for listening-history datasets (no database, no web)."""
 
-from musicrec.datasets.lastfm import DatasetError, ListeningData, load_lastfm
+from musicrec.datasets.lastfm_hetrec import DatasetError, ListeningData, load_lastfm
 
 __all__ = ["DatasetError", "ListeningData", "load_lastfm"]

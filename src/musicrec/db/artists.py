@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -49,20 +49,6 @@ def catalogue_version(session: Session) -> tuple[int, int]:
     row = session.execute(select(func.coalesce(func.max(Artist.id), 0), func.count(Artist.id)))
     highest, count = row.one()
     return int(highest), int(count)
-
-
-def popular_artists(session: Session, limit: int, exclude: Sequence[int] = ()) -> list[Artist]:
-    """The most-rated artists, for onboarding and as the fallback when no model exists."""
-    query = (
-        select(Artist)
-        .join(Rating, Rating.artist_id == Artist.id)
-        .group_by(Artist.id)
-        .order_by(func.count(Rating.id).desc(), Artist.id)
-        .limit(limit)
-    )
-    if exclude:
-        query = query.where(Artist.id.not_in(list(exclude)))
-    return list(session.execute(query).scalars())
 
 
 def find_by_name(session: Session, name: str) -> list[Artist]:

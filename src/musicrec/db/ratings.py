@@ -76,6 +76,13 @@ def delete_rating(session: Session, user_id: int, artist_id: int) -> bool:
     return bool(result.rowcount)
 
 
+def rating_counts(session: Session) -> tuple[np.ndarray, np.ndarray]:
+    """(artist ids, number of ratings of each) over every rated artist."""
+    rows = session.execute(select(Rating.artist_id, func.count()).group_by(Rating.artist_id)).all()
+    table = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+    return table[:, 0].copy(), table[:, 1].copy()
+
+
 def all_ratings(session: Session) -> RatingArrays:
     rows = session.execute(
         select(Rating.user_id, Rating.artist_id, Rating.rating).order_by(

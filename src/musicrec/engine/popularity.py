@@ -21,6 +21,32 @@ def popularity_scores(matrix: sp.csr_matrix) -> np.ndarray:
     return np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float64)
 
 
+class PopularityRanking:
+    """Artists ordered by number of ratings (most first, ties by id), for serving: ``top``
+    walks the order and skips excluded ids, so it costs O(n + excluded) per call."""
+
+    def __init__(self, artist_ids: np.ndarray, counts: np.ndarray) -> None:
+        ids = np.asarray(artist_ids, dtype=np.int64)
+        scores = np.asarray(counts, dtype=np.float64)
+        order = np.lexsort((ids, -scores))
+        self.artist_ids = ids[order]
+        self.counts = scores[order]
+
+    def __len__(self) -> int:
+        return int(self.artist_ids.size)
+
+    def top(self, n: int, exclude: Iterable[int] = ()) -> list[tuple[int, float]]:
+        """The ``n`` most-rated artists not in ``exclude``, with their counts."""
+        banned = set(exclude)
+        picks: list[tuple[int, float]] = []
+        for artist_id, count in zip(self.artist_ids.tolist(), self.counts.tolist(), strict=True):
+            if len(picks) >= n:
+                break
+            if artist_id not in banned:
+                picks.append((artist_id, count))
+        return picks
+
+
 class PopularityModel:
     """Ranks artists by their number of ratings."""
 

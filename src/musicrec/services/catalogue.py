@@ -11,6 +11,7 @@ from musicrec.db.models import Artist
 from musicrec.integrations.lastfm import artist_page_url
 from musicrec.names import fold_name
 from musicrec.services.errors import InvalidInput
+from musicrec.services.popularity import PopularArtists, Recomputed
 from musicrec.services.search import Entry, Match, SearchIndexCache
 
 MAX_NAME_LENGTH = 200
@@ -30,8 +31,10 @@ class ArtistView:
 class Catalogue:
     """The artist catalogue, with a per-process search index kept in step with the database."""
 
-    def __init__(self) -> None:
+    def __init__(self, popular: PopularArtists) -> None:
         self.search_cache = SearchIndexCache(_search_entries, artists.catalogue_version)
+        self.popular_artists = popular
+        self._counts = Recomputed(queries.catalogue_counts)
 
     def search(self, session: Session, query: str, limit: int = 10) -> list[Match]:
         return self.search_cache.index(session).search(query, limit)
@@ -61,10 +64,14 @@ class Catalogue:
         return ArtistView.of(artist), True
 
     def counts(self, session: Session) -> queries.CatalogueCounts:
-        return queries.catalogue_counts(session)
+        """Users, artists and ratings, recounted at most once a minute."""
+        return self._counts.get(session)
 
     def popular(self, session: Session, limit: int, exclude: list[int]) -> list[ArtistView]:
-        return [ArtistView.of(a) for a in artists.popular_artists(session, limit, exclude)]
+        """The most-rated artists not in ``exclude``, most rated first."""
+        ids = self.popular_artists.top_ids(session, limit, exclude)
+        found = artists.get_artists(session, ids)
+        return [ArtistView.of(found[i]) for i in ids if i in found]
 
 
 def _search_entries(session: Session) -> list[Entry]:

@@ -19,6 +19,7 @@ from musicrec.db import ratings as rating_rows
 from musicrec.db import recommendations as stored
 from musicrec.services.catalogue import ArtistView
 from musicrec.services.model_loader import ModelLoader
+from musicrec.services.popularity import PopularArtists
 
 log = logging.getLogger("musicrec.recommending")
 
@@ -55,8 +56,9 @@ class PastRecommendation:
 class RecommendationService:
     """Serves the current model to the web app; one per process."""
 
-    def __init__(self, model_dir: Path) -> None:
+    def __init__(self, model_dir: Path, popular: PopularArtists) -> None:
         self.loader = ModelLoader(model_dir)
+        self.popular_artists = popular
 
     def current_version(self) -> str | None:
         loaded = self.loader.current()
@@ -83,8 +85,8 @@ class RecommendationService:
             picks = loaded.recommend(rated, values, n, exclude)
             version = loaded.version
         if not picks:
-            popular = artists.popular_artists(session, n, sorted(exclude))
-            picks = [(artist.id, 0.0, []) for artist in popular]
+            popular = self.popular_artists.top_ids(session, n, exclude)
+            picks = [(artist_id, 0.0, []) for artist_id in popular]
             version = POPULARITY_VERSION
         stored.add_recommendations(
             session,

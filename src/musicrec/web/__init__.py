@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 from musicrec.config import Settings
 from musicrec.db.session import make_engine, make_session_factory
 from musicrec.services.catalogue import Catalogue
+from musicrec.services.popularity import PopularArtists
 from musicrec.services.recommending import RecommendationService
 from musicrec.web import extensions
 from musicrec.web.security import init_security
@@ -31,8 +32,9 @@ def init_app(app: Flask, settings: Settings) -> None:
     sessions = make_session_factory(engine)
     app.extensions["musicrec.engine"] = engine
     app.extensions["musicrec.sessions"] = sessions
-    app.extensions[extensions.CATALOGUE] = Catalogue()
-    recommendations = RecommendationService(settings.model_dir)
+    popular = PopularArtists()
+    app.extensions[extensions.CATALOGUE] = Catalogue(popular)
+    recommendations = RecommendationService(settings.model_dir, popular)
     recommendations.current_version()  # load the model once, as each worker starts
     app.extensions[extensions.RECOMMENDATIONS] = recommendations
     logging.getLogger("musicrec").setLevel(logging.INFO)

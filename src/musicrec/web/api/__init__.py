@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from musicrec.services.errors import Conflict, FieldError, NotFound
-from musicrec.web.api.errors import ApiError, error_response
+from musicrec.web.api.error_answers import ApiError, error_response
 from musicrec.web.security import csrf
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")

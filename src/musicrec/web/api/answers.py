@@ -29,7 +29,7 @@ class _Answer(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class Artist(_Answer):
+class ArtistOut(_Answer):
     id: int
     name: str
     lastfm_url: str | None = Field(description="The artist's Last.fm page")
@@ -42,13 +42,13 @@ class ArtistRef(_Answer):
     name: str
 
 
-class User(_Answer):
+class UserOut(_Answer):
     id: int
     username: str
 
 
 class SignedUp(_Answer):
-    user: User
+    user: UserOut
     token: str = Field(description="A session token (JWT) for the Authorization: Bearer header")
 
 
@@ -58,20 +58,20 @@ class Token(_Answer):
 
 
 class Me(_Answer):
-    user: User
+    user: UserOut
     rated_count: int = Field(description="How many artists the user rated")
 
 
 class ArtistAnswer(_Answer):
-    artist: Artist
+    artist: ArtistOut
 
 
 class ArtistList(_Answer):
-    artists: list[Artist]
+    artists: list[ArtistOut]
 
 
-class Rating(_Answer):
-    artist: Artist
+class RatingOut(_Answer):
+    artist: ArtistOut
     rating: int = Field(ge=RATING_MIN, le=RATING_MAX)
     source: str = Field(
         description="Where the rating came from",
@@ -80,34 +80,34 @@ class Rating(_Answer):
     updated_at: Timestamp
 
 
-class RatingChange(Rating):
+class RatingChange(RatingOut):
     """A rating just set, with the user's new number of rated artists."""
 
     rated_count: int
 
 
 class RatingList(_Answer):
-    ratings: list[Rating]
+    ratings: list[RatingOut]
 
 
-class Recommendation(_Answer):
-    artist: Artist
+class RecommendationOut(_Answer):
+    artist: ArtistOut
     score: float
     because: list[ArtistRef] = Field(description="The user's artists that led to this one")
 
 
 class RecommendationBatch(_Answer):
     model_version: str = Field(description="The model version, or 'popularity' without one")
-    recommendations: list[Recommendation]
+    recommendations: list[RecommendationOut]
 
 
-class PastRecommendation(Recommendation):
+class PastRecommendationOut(RecommendationOut):
     model_version: str
     created_at: Timestamp
 
 
 class RecommendationHistory(_Answer):
-    recommendations: list[PastRecommendation]
+    recommendations: list[PastRecommendationOut]
 
 
 class Health(_Answer):

@@ -25,10 +25,10 @@ from musicrec.web.api.answers import (
     RecommendationHistory,
     SignedUp,
     Token,
-    User,
+    UserOut,
     answer,
 )
-from musicrec.web.api.errors import ApiError
+from musicrec.web.api.error_answers import ApiError
 from musicrec.web.api.schemas import (
     CountQuery,
     NewArtistBody,
@@ -67,7 +67,7 @@ def signup() -> tuple[Response, int]:
     issued = issue_token(session, user, settings().secret_key, session_policy())
     session.commit()
     log.info("signup user_id=%s (api)", user.id)
-    return answer(SignedUp(user=User.model_validate(user), token=issued.token), 201)
+    return answer(SignedUp(user=UserOut.model_validate(user), token=issued.token), 201)
 
 
 @api.post("/auth/token")
@@ -113,7 +113,7 @@ def me() -> tuple[Response, int]:
     user = current_user()
     assert user is not None
     count = ratings.count(db_session(), user.id)
-    return answer(Me(user=User.model_validate(user), rated_count=count))
+    return answer(Me(user=UserOut.model_validate(user), rated_count=count))
 
 
 @api.get("/artists")
