@@ -39,3 +39,17 @@ def test_no_two_classes_share_a_name() -> None:
                 seen.setdefault(name, []).append(str(path.relative_to(PACKAGE)))
     shared = {name: paths for name, paths in seen.items() if len(paths) > 1}
     assert not shared, shared
+
+
+def test_importing_the_engine_loads_neither_flask_nor_sqlalchemy() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, pkgutil, importlib, musicrec.engine as e\n"
+        "for m in pkgutil.iter_modules(e.__path__):\n"
+        "    importlib.import_module(f'musicrec.engine.{m.name}')\n"
+        "print(sorted(n for n in ('flask', 'sqlalchemy') if n in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

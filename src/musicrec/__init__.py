@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
 from musicrec.config import Settings
 
+if TYPE_CHECKING:
+    from flask import Flask
+
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """Build the web app from ``settings`` (read from the environment when not given)."""
+    """Build the web app from ``settings`` (read from the environment when not given).
+
+    Flask is imported here, not at the top: ``import musicrec.engine`` must not load the web.
+    """
+    from flask import Flask
+
     from musicrec.web import init_app
 
     settings = settings or Settings.from_env()

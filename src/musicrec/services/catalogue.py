@@ -11,7 +11,8 @@ from musicrec.db.models import Artist
 from musicrec.integrations.lastfm import artist_page_url
 from musicrec.names import fold_name
 from musicrec.services.errors import InvalidInput
-from musicrec.services.popularity import PopularArtists, Recomputed
+from musicrec.services.popular_artists import PopularArtists
+from musicrec.services.recomputed import Recomputed
 from musicrec.services.search import Entry, Match, SearchIndexCache
 
 MAX_NAME_LENGTH = 200

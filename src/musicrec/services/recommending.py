@@ -19,7 +19,7 @@ from musicrec.db import ratings as rating_rows
 from musicrec.db import recommendations as stored
 from musicrec.services.catalogue import ArtistView
 from musicrec.services.model_loader import ModelLoader
-from musicrec.services.popularity import PopularArtists
+from musicrec.services.popular_artists import PopularArtists
 
 log = logging.getLogger("musicrec.recommending")
 

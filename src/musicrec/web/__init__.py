@@ -12,7 +12,7 @@ from werkzeug.routing import IntegerConverter
 from musicrec.config import Settings
 from musicrec.db.session import make_engine, make_session_factory
 from musicrec.services.catalogue import Catalogue
-from musicrec.services.popularity import PopularArtists
+from musicrec.services.popular_artists import PopularArtists
 from musicrec.services.recommending import RecommendationService
 from musicrec.web import extensions
 from musicrec.web.security import init_security

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from musicrec.services.popularity import Recomputed
+from musicrec.services.recomputed import Recomputed
 
 
 class FakeClock:
