@@ -1,0 +1,78 @@
+"""Stored recommendations, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from musicrec.db import artists, users
+from musicrec.db import recommendations as stored
+from musicrec.db.recommendations import NewRecommendation
+
+
+def _user(session: Session, name: str = "ada") -> int:
+    return users.add_user(session, name, f"{name}@example.org", "hash").id
+
+
+def _artists(session: Session, *names: str) -> list[int]:
+    return [artists.add_artist(session, name, None).id for name in names]
+
+
+def test_added_recommendations_are_stored_with_reasons(session: Session) -> None:
+    ada = _user(session)
+    air, muse, keane = _artists(session, "Air", "Muse", "Keane")
+
+    rows = stored.add_recommendations(
+        session, ada, [NewRecommendation(muse, 0.9, (air,)), NewRecommendation(keane, 0.4)], "v1"
+    )
+
+    assert [(r.artist_id, r.score, r.because, r.model_version) for r in rows] == [
+        (muse, 0.9, [air], "v1"),
+        (keane, 0.4, [], "v1"),
+    ]
+    assert rows[0].created_at == rows[1].created_at
+    assert stored.recommended_artist_ids(session, ada) == {muse, keane}
+
+
+def test_recommended_ids_are_per_user(session: Session) -> None:
+    ada, bob = _user(session, "ada"), _user(session, "bob")
+    air, muse = _artists(session, "Air", "Muse")
+    stored.add_recommendations(session, ada, [NewRecommendation(air, 1.0)], "v1")
+    stored.add_recommendations(session, bob, [NewRecommendation(air, 1.0)], "v1")
+    stored.add_recommendations(session, bob, [NewRecommendation(muse, 1.0)], "v2")
+
+    assert stored.recommended_artist_ids(session, ada) == {air}
+    assert stored.recommended_artist_ids(session, bob) == {air, muse}
+    assert stored.recommended_artist_ids(session, bob + 1) == set()
+
+
+def test_user_recommendations_newest_batch_first_then_by_score(session: Session) -> None:
+    ada = _user(session)
+    air, muse, keane, coldplay = _artists(session, "Air", "Muse", "Keane", "Coldplay")
+    stored.add_recommendations(
+        session, ada, [NewRecommendation(air, 0.2), NewRecommendation(muse, 0.8)], "v1"
+    )
+    stored.add_recommendations(
+        session, ada, [NewRecommendation(keane, 0.1), NewRecommendation(coldplay, 0.5)], "v2"
+    )
+
+    history = stored.user_recommendations(session, ada)
+
+    assert [(r.artist.name, r.model_version) for r in history] == [
+        ("Coldplay", "v2"),
+        ("Keane", "v2"),
+        ("Muse", "v1"),
+        ("Air", "v1"),
+    ]
+
+
+def test_an_artist_is_recommended_to_a_user_only_once(session: Session) -> None:
+    ada = _user(session)
+    (air,) = _artists(session, "Air")
+    stored.add_recommendations(session, ada, [NewRecommendation(air, 0.5)], "v1")
+
+    with pytest.raises(IntegrityError), session.begin_nested():
+        stored.add_recommendations(session, ada, [NewRecommendation(air, 0.7)], "v2")
+
+    assert [r.model_version for r in stored.user_recommendations(session, ada)] == ["v1"]
