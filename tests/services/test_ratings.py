@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from musicrec.db import artists, users
 from musicrec.services import ratings
+from musicrec.services.catalogue import ArtistView
 from musicrec.services.errors import InvalidInput, NotFound
 
 
@@ -85,11 +86,7 @@ def test_my_ratings_newest_first_and_only_mine(session: Session) -> None:
     mine = ratings.my_ratings(session, ada)
 
     assert [(view.artist.id, view.rating) for view in mine] == [(air, 6), (muse, 9)]
-    assert mine[0].as_json()["artist"] == {
-        "id": air,
-        "name": "Air",
-        "lastfm_url": "https://www.last.fm/music/Air",
-    }
+    assert mine[0].artist == ArtistView(air, "Air", "https://www.last.fm/music/Air")
     assert [ratings.count(session, u) for u in (ada, bob)] == [2, 1]
     rated, values = ratings.rating_pairs(session, ada)
     assert sorted(zip(rated, values, strict=True)) == [(air, 6), (muse, 9)]

@@ -53,6 +53,10 @@ def user_recommendations(session: Session, user_id: int) -> list[Recommendation]
             select(Recommendation)
             .options(joinedload(Recommendation.artist))
             .where(Recommendation.user_id == user_id)
-            .order_by(Recommendation.created_at.desc(), Recommendation.score.desc())
+            .order_by(
+                Recommendation.created_at.desc(),
+                Recommendation.score.desc(),
+                Recommendation.id,
+            )
         ).scalars()
     )

@@ -146,11 +146,11 @@ class SearchIndexCache:
         self._refresh_seconds = refresh_seconds
         self._index: ArtistSearchIndex | None = None
         self._version: tuple[int, int] | None = None
-        self._checked_at = 0.0
+        self._checked_at = float("-inf")
         self._lock = threading.Lock()
 
     def invalidate(self) -> None:
-        self._checked_at = 0.0
+        self._checked_at = float("-inf")
 
     def index(self, session: Session) -> ArtistSearchIndex:
         """The index, first checking (with the caller's session) whether the catalogue changed."""
