@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from musicrec.db import artists, users
@@ -23,10 +21,12 @@ def test_added_recommendations_are_stored_with_reasons(session: Session) -> None
     ada = _user(session)
     air, muse, keane = _artists(session, "Air", "Muse", "Keane")
 
-    rows = stored.add_recommendations(
+    added = stored.add_recommendations(
         session, ada, [NewRecommendation(muse, 0.9, (air,)), NewRecommendation(keane, 0.4)], "v1"
     )
+    rows = stored.user_recommendations(session, ada)
 
+    assert added == {muse, keane}
     assert [(r.artist_id, r.score, r.because, r.model_version) for r in rows] == [
         (muse, 0.9, [air], "v1"),
         (keane, 0.4, [], "v1"),
@@ -69,10 +69,15 @@ def test_user_recommendations_newest_batch_first_then_by_score(session: Session)
 
 def test_an_artist_is_recommended_to_a_user_only_once(session: Session) -> None:
     ada = _user(session)
-    (air,) = _artists(session, "Air")
+    air, muse = _artists(session, "Air", "Muse")
     stored.add_recommendations(session, ada, [NewRecommendation(air, 0.5)], "v1")
 
-    with pytest.raises(IntegrityError), session.begin_nested():
-        stored.add_recommendations(session, ada, [NewRecommendation(air, 0.7)], "v2")
+    # A second store of the same artist (a concurrent request) is skipped, not an error.
+    again = stored.add_recommendations(
+        session, ada, [NewRecommendation(air, 0.7), NewRecommendation(muse, 0.6)], "v2"
+    )
 
-    assert [r.model_version for r in stored.user_recommendations(session, ada)] == ["v1"]
+    assert again == {muse}
+    assert stored.add_recommendations(session, ada, [], "v3") == set()
+    history = stored.user_recommendations(session, ada)
+    assert sorted((r.artist_id, r.model_version) for r in history) == [(air, "v1"), (muse, "v2")]

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from musicrec.db.models import Recommendation
@@ -28,22 +29,31 @@ def recommended_artist_ids(session: Session, user_id: int) -> set[int]:
 
 def add_recommendations(
     session: Session, user_id: int, items: Sequence[NewRecommendation], model_version: str
-) -> list[Recommendation]:
+) -> set[int]:
+    """Store the items in one statement; returns the artist ids stored. An artist already
+    recommended to the user (a concurrent request stored it first) is skipped, not an error."""
+    if not items:
+        return set()
     now = utcnow()
     rows = [
-        Recommendation(
-            user_id=user_id,
-            artist_id=item.artist_id,
-            score=item.score,
-            model_version=model_version,
-            because=list(item.because),
-            created_at=now,
-        )
+        {
+            "user_id": user_id,
+            "artist_id": item.artist_id,
+            "score": item.score,
+            "model_version": model_version,
+            "because": list(item.because),
+            "created_at": now,
+        }
         for item in items
     ]
-    session.add_all(rows)
-    session.flush()
-    return rows
+    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert  # type: ignore[union-attr]
+    statement = (
+        insert(Recommendation)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["user_id", "artist_id"])
+        .returning(Recommendation.artist_id)
+    )
+    return set(session.execute(statement).scalars())
 
 
 def user_recommendations(session: Session, user_id: int) -> list[Recommendation]:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from musicrec.db import artists
@@ -24,6 +23,8 @@ from musicrec.services.popular_artists import PopularArtists
 log = logging.getLogger("musicrec.recommending")
 
 POPULARITY_VERSION = "popularity"
+STORE_ATTEMPTS = 3  # picks again at most twice when concurrent requests stored the same artists
+Pick = tuple[int, float, list[int]]  # (artist id, score, ids of the rated artists behind it)
 # From how many ratings a new user is served well, from the fold-in curve in docs/evaluation.md
 # ("How many ratings are enough"): recommendations beat popularity from the first rating, 3
 # ratings reach 83% of the accuracy 20 give, 10 reach 95%, where the curve flattens.
@@ -65,42 +66,48 @@ class RecommendationService:
         return loaded.version if loaded else None
 
     def recommend_new(self, session: Session, user_id: int, n: int) -> Batch:
-        """Up to ``n`` artists never recommended to the user before, stored as recommended."""
-        try:
-            with session.begin_nested():
-                return self._recommend_and_store(session, user_id, n)
-        except IntegrityError:
-            # A concurrent request stored some of the same artists first; they now count as
-            # recommended before, so computing again picks others.
-            with session.begin_nested():
-                return self._recommend_and_store(session, user_id, n)
+        """Up to ``n`` artists never recommended to the user before, stored as recommended.
 
-    def _recommend_and_store(self, session: Session, user_id: int, n: int) -> Batch:
+        Storing skips artists a concurrent request stored first (they count as recommended
+        before); this request then picks others in their place, so it never fails on them.
+        """
         rated, values = rating_rows.user_rating_pairs(session, user_id)
         exclude = set(rated) | stored.recommended_artist_ids(session, user_id)
-        loaded = self.loader.current()
-        picks: list[tuple[int, float, list[int]]] = []
+        kept: list[Pick] = []
         version = POPULARITY_VERSION
-        if loaded is not None:
-            picks = loaded.recommend(rated, values, n, exclude)
-            version = loaded.version
-        if not picks:
-            popular = self.popular_artists.top_ids(session, n, exclude)
-            picks = [(artist_id, 0.0, []) for artist_id in popular]
-            version = POPULARITY_VERSION
-        stored.add_recommendations(
-            session,
-            user_id,
-            [stored.NewRecommendation(a, s, tuple(because)) for a, s, because in picks],
-            version,
-        )
-        views = _artist_views(session, {i for a, _, because in picks for i in (a, *because)})
+        for _attempt in range(STORE_ATTEMPTS):
+            version, picks = self._pick(session, rated, values, n - len(kept), exclude)
+            if not picks:
+                break
+            new = stored.add_recommendations(
+                session,
+                user_id,
+                [stored.NewRecommendation(a, s, tuple(because)) for a, s, because in picks],
+                version,
+            )
+            kept += [pick for pick in picks if pick[0] in new]
+            exclude |= {pick[0] for pick in picks}
+            if len(kept) >= n:
+                break
+        views = _artist_views(session, {i for a, _, because in kept for i in (a, *because)})
         suggestions = [
             Suggestion(views[a], score, [views[b] for b in because if b in views])
-            for a, score, because in picks
+            for a, score, because in kept
             if a in views
         ]
         return Batch(version, suggestions)
+
+    def _pick(
+        self, session: Session, rated: list[int], values: list[int], n: int, exclude: set[int]
+    ) -> tuple[str, list[Pick]]:
+        """(model version, picks) from the serving model, or popularity when it has none."""
+        loaded = self.loader.current()
+        if loaded is not None:
+            picks = loaded.recommend(rated, values, n, exclude)
+            if picks:
+                return loaded.version, picks
+        popular = self.popular_artists.top_ids(session, n, exclude)
+        return POPULARITY_VERSION, [(artist_id, 0.0, []) for artist_id in popular]
 
     def history(self, session: Session, user_id: int) -> list[PastRecommendation]:
         """Every recommendation made to the user, newest first, with their current rating."""
