@@ -129,7 +129,13 @@ def train(
         overrides["alpha"] = alpha
     try:
         with transaction(_database(settings)) as session:
-            report = train_and_publish(session, settings.model_dir, kind, **overrides)
+            report = train_and_publish(
+                session,
+                settings.model_dir,
+                kind,
+                keep_versions=settings.keep_models,
+                **overrides,
+            )
     except ValueError as error:
         raise click.ClickException(f"{error} The current model stays in place.") from None
     click.echo(

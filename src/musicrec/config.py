@@ -37,6 +37,7 @@ class Settings:
     database_url: str
     secret_key: str
     model_dir: Path
+    keep_models: int = 5
     env: str = "development"
     rate_limits: str = "10/minute"
     rate_limit_storage: str = "memory://"
@@ -66,6 +67,7 @@ class Settings:
             database_url=database_url,
             secret_key=secret_key,
             model_dir=model_dir,
+            keep_models=max(1, int(env.get("MUSICREC_KEEP_MODELS", 5))),
             env=mode,
             rate_limits=env.get("MUSICREC_RATE_LIMITS", "10/minute"),
             rate_limit_storage=env.get("MUSICREC_RATE_LIMIT_STORAGE", "memory://"),

@@ -130,3 +130,55 @@ def test_fingerprint_is_sha256_of_the_arrays_and_sensitive_to_each() -> None:
     assert value != ratings_fingerprint(users, items, np.array([5.0, 7.0]))
     assert value != ratings_fingerprint(items, users, ratings)
     assert value != ratings_fingerprint(users[:1], items[:1], ratings[:1])
+
+
+def _publish_versions(store: ModelStore, model, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """``count`` versions, one second apart, oldest first."""
+    return [
+        store.publish(
+            model,
+            metrics={},
+            data_fingerprint="f" * 64,
+            now=datetime(2026, 1, 1, 12, 0, second, tzinfo=UTC),
+        )
+        for second in range(count)
+    ]
+
+
+def test_prune_keeps_the_newest_and_every_served_version(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
+    store = ModelStore(tmp_path)
+    names = _publish_versions(store, model, 7)
+    served_elsewhere = tmp_path / artifacts.SERVING
+    served_elsewhere.mkdir()
+    (served_elsewhere / "another-host-123").write_text(names[0])  # a process on another host
+
+    deleted = store.prune(keep=3)
+
+    assert store.versions() == [names[6], names[5], names[4], names[0]]
+    assert sorted(deleted) == sorted(names[1:4])
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(artifacts.TEMP_PREFIX)]
+
+
+def test_prune_keeps_at_least_one_version(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
+    store = ModelStore(tmp_path)
+    names = _publish_versions(store, model, 2)
+    assert store.prune(keep=0) == [names[0]]
+    assert store.versions() == [names[1]]
+
+
+def test_a_live_process_marker_protects_its_version_and_a_dead_ones_does_not(
+    tmp_path: Path,
+    model,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = ModelStore(tmp_path)
+    names = _publish_versions(store, model, 4)
+    store.mark_served(names[0])  # this process, alive
+    dead = tmp_path / artifacts.SERVING / f"{artifacts.socket.gethostname()}-999999999"
+    dead.write_text(names[1])
+    monkeypatch.setattr(artifacts, "_process_alive", lambda pid: pid != 999999999)
+
+    assert store.served_versions() == {names[0]}
+    assert not dead.exists()  # the exited process's marker is cleaned up
+    store.prune(keep=1)
+    assert store.versions() == [names[3], names[0]]

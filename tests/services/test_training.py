@@ -107,3 +107,20 @@ def test_cli_train_and_models(settings_env: dict[str, str], tmp_path: Path) -> N
     assert listed.output.count("\n") == 2  # setup's first model and this one
     assert listed.output.startswith("* ") and "explicit" in listed.output.splitlines()[0]
     assert bad.exit_code != 0 and "--alpha applies to --kind implicit only" in bad.output
+
+
+def test_training_keeps_the_newest_versions_and_the_one_being_served(
+    db_engine: Engine, tmp_path: Path
+) -> None:
+    _small_catalogue(db_engine, tmp_path)
+    models = tmp_path / "models"
+    loader = ModelLoader(models)
+    served = train_in_transaction(db_engine, models, factors=2, iterations=1)
+    assert loader.current().version == served.version  # type: ignore[union-attr]
+    later = [
+        train_in_transaction(db_engine, models, keep_versions=2, factors=2, iterations=1).version
+        for _ in range(3)
+    ]
+
+    # The newest two, plus the version this process still serves (it has not asked again).
+    assert ModelStore(models).versions() == [later[2], later[1], served.version]

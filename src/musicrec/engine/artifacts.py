@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +31,8 @@ from musicrec.engine.settings import settings_from_json, settings_to_json
 ARRAYS = "arrays.npz"
 META = "meta.json"
 TEMP_PREFIX = ".tmp-"
+SERVING = ".serving"  # one marker file per serving process: <host>-<pid> holding its version
+DEFAULT_KEEP = 5
 
 
 def ratings_fingerprint(user_ids: np.ndarray, item_ids: np.ndarray, ratings: np.ndarray) -> str:
@@ -141,10 +144,59 @@ class ModelStore:
         model = model_from_arrays(arrays, settings_from_json(meta["settings"]))
         return ModelVersion(version, model, meta)
 
+    def mark_served(self, version: str) -> None:
+        """Record that this process serves ``version``, so pruning never deletes it."""
+        folder = self.directory / SERVING
+        folder.mkdir(parents=True, exist_ok=True)
+        marker = folder / f"{socket.gethostname()}-{os.getpid()}"
+        temp = marker.with_name(f"{TEMP_PREFIX}{marker.name}")
+        temp.write_text(version)
+        os.replace(temp, marker)
+
+    def served_versions(self) -> set[str]:
+        """Versions some live process serves; markers of exited local processes are removed."""
+        folder = self.directory / SERVING
+        if not folder.is_dir():
+            return set()
+        host, served = socket.gethostname(), set()
+        for marker in folder.iterdir():
+            if marker.name.startswith(TEMP_PREFIX):
+                continue
+            marker_host, _, pid = marker.name.rpartition("-")
+            if marker_host == host and pid.isdigit() and not _process_alive(int(pid)):
+                marker.unlink(missing_ok=True)
+                continue
+            try:
+                served.add(marker.read_text().strip())
+            except FileNotFoundError:
+                continue
+        return served
+
+    def prune(self, keep: int = DEFAULT_KEEP) -> list[str]:
+        """Delete all but the newest ``keep`` versions (at least one), never one being served;
+        returns the names deleted. Each goes by an atomic rename out of the listing first."""
+        protected = self.served_versions()
+        doomed = [name for name in self.versions()[max(keep, 1) :] if name not in protected]
+        for name in doomed:
+            hidden = self.directory / f"{TEMP_PREFIX}pruned-{name}"
+            os.rename(self.directory / name, hidden)
+            shutil.rmtree(hidden, ignore_errors=True)
+        return doomed
+
     def current(self) -> ModelVersion | None:
         """The newest complete version, or None when nothing was published."""
         names = self.versions()
         return self.load(names[0]) if names else None
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
 
 
 def _sort_key(name: str) -> tuple[str, int]:

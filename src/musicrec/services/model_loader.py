@@ -60,6 +60,12 @@ class ModelLoader:
         self._listed_at = float("-inf")
         self._lock = threading.Lock()
 
+    def _mark_served(self, version: str) -> None:
+        try:
+            self.store.mark_served(version)
+        except OSError:  # a read-only model folder: serving goes on, pruning is not protected
+            log.warning("could not mark model version %s as served", version)
+
     def _folder_state(self) -> tuple[int, int] | None:
         try:
             status = os.stat(self.store.directory)
@@ -85,5 +91,6 @@ class ModelLoader:
                     )
                 else:
                     self._loaded = LoadedModel(loaded.version, loaded.model)
+                    self._mark_served(newest)
                     log.info("serving model version %s", newest)
             return self._loaded

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from musicrec.db.ratings import all_ratings
 from musicrec.engine import als
-from musicrec.engine.artifacts import ModelStore, ratings_fingerprint
+from musicrec.engine.artifacts import DEFAULT_KEEP, ModelStore, ratings_fingerprint
 from musicrec.engine.settings import ModelSettings
 
 
@@ -27,9 +27,15 @@ class TrainingReport:
 
 
 def train_and_publish(
-    session: Session, model_dir: Path, kind: str = als.DEFAULT_KIND, **overrides: Any
+    session: Session,
+    model_dir: Path,
+    kind: str = als.DEFAULT_KIND,
+    *,
+    keep_versions: int = DEFAULT_KEEP,
+    **overrides: Any,
 ) -> TrainingReport:
-    """Read the ratings, train, publish atomically. Any failure leaves the current version."""
+    """Read the ratings, train, publish atomically, then keep only the newest ``keep_versions``
+    versions (never one being served). Any failure leaves the current version serving."""
     model_settings = als.settings_for(kind, **overrides)
     start = time.perf_counter()
     data = all_ratings(session)
@@ -37,11 +43,13 @@ def train_and_publish(
         raise ValueError("There are no ratings to train on: import data or rate artists first.")
     model = als.train_arrays(data.user_ids, data.artist_ids, data.ratings, model_settings)
     seconds = time.perf_counter() - start
-    version = ModelStore(model_dir).publish(
+    store = ModelStore(model_dir)
+    version = store.publish(
         model,
         metrics={"training_seconds": round(seconds, 3)},
         data_fingerprint=ratings_fingerprint(data.user_ids, data.artist_ids, data.ratings),
     )
+    store.prune(keep_versions)
     return TrainingReport(
         version=version,
         kind=kind,
