@@ -190,8 +190,15 @@ def evaluate(dataset: Path, seed: int, as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=None, type=int, help="Gunicorn workers (default: one per core).")
-def serve(host: str, port: int, workers: int | None) -> None:
+@click.option(
+    "--worker-class",
+    type=click.Choice(["gevent", "gthread", "sync"]),
+    default="gevent",
+    show_default=True,
+    help="gunicorn worker class (gevent: slow clients cannot hold a worker).",
+)
+def serve(host: str, port: int, workers: int | None, worker_class: str) -> None:
     """Serve the web app under gunicorn."""
     from musicrec.web.server import serve as run_server
 
-    run_server(host, port, workers)
+    run_server(host, port, workers, worker_class)

@@ -7,6 +7,9 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+WORKER_CLASS = "gevent"
+WORKER_CONNECTIONS = 1000  # open connections per worker, idle ones included
+
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def __init__(self, options: dict[str, Any]) -> None:
@@ -32,16 +35,30 @@ def limit_blas_threads(_worker: object = None) -> None:
     threadpool_limits(limits=1)
 
 
-def serve(host: str, port: int, workers: int | None = None) -> None:
+def server_options(
+    host: str, port: int, workers: int | None = None, worker_class: str = WORKER_CLASS
+) -> dict[str, Any]:
+    """gunicorn's settings: see docs/benchmarks.md ("Serving") for how they were chosen.
+
+    gevent workers read every request cooperatively, so idle or slow clients hold a greenlet,
+    never a worker: two stalled sockets cannot freeze the server as they froze sync workers.
+    """
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers or max(2, os.cpu_count() or 1),
+        "worker_class": worker_class,
+        "worker_connections": WORKER_CONNECTIONS,
+        "timeout": 60,
+        "graceful_timeout": 30,  # SIGTERM: in-flight requests get this long to finish
+        "keepalive": 5,
+        "limit_request_line": 8190,
+        "accesslog": "-",
+        "post_worker_init": limit_blas_threads,
+    }
+
+
+def serve(
+    host: str, port: int, workers: int | None = None, worker_class: str = WORKER_CLASS
+) -> None:
     """Run gunicorn in this process; each worker builds its own app (and loads the model)."""
-    _Gunicorn(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers or max(2, (os.cpu_count() or 1)),
-            "worker_class": os.environ.get("MR_WC", "sync"),
-            "threads": int(os.environ.get("MR_THREADS", "1")),
-            "accesslog": "-",
-            "timeout": 60,
-            "post_worker_init": limit_blas_threads,
-        }
-    ).run()
+    _Gunicorn(server_options(host, port, workers, worker_class)).run()
