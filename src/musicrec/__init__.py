@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from musicrec.config import Settings
 
+MAX_REQUEST_BYTES = 2 * 1024 * 1024  # the largest body any form or API call needs
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -18,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from flask import Flask
 
     from musicrec.web import init_app
+    from musicrec.web.json_limits import DepthLimitedJSONProvider
 
     settings = settings or Settings.from_env()
     settings.check()
@@ -27,6 +30,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         template_folder="web/templates",
         static_folder="web/static",
     )
-    app.config.update(SECRET_KEY=settings.secret_key, MUSICREC_SETTINGS=settings)
+    app.json = DepthLimitedJSONProvider(app)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MUSICREC_SETTINGS=settings,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+    )
     init_app(app, settings)
     return app

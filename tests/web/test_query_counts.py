@@ -42,7 +42,7 @@ def traffic(app: Flask) -> Iterator[Traffic]:
     seen = Traffic()
 
     def on_statement(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        if statement.strip().upper() != "BEGIN":
+        if not statement.strip().upper().startswith("BEGIN"):
             seen.statements.append(statement)
 
     def on_commit(_conn: Any) -> None:

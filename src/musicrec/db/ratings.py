@@ -9,6 +9,7 @@ import numpy as np
 from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from musicrec.db.dialect import upsert_insert
 from musicrec.db.models import Rating
 from musicrec.db.types import utcnow
 
@@ -55,18 +56,25 @@ def get_rating(session: Session, user_id: int, artist_id: int) -> Rating | None:
 def set_rating(
     session: Session, user_id: int, artist_id: int, value: int, source: str = "manual"
 ) -> tuple[Rating, bool]:
-    """Create or change a rating; returns it and whether it was created."""
-    rating = get_rating(session, user_id, artist_id)
-    if rating is None:
-        rating = Rating(user_id=user_id, artist_id=artist_id, rating=value, source=source)
-        session.add(rating)
-        session.flush()
-        return rating, True
-    rating.rating = value
-    rating.source = source
-    rating.updated_at = utcnow()
-    session.flush()
-    return rating, False
+    """Create or change a rating in one upsert; returns it and whether it was created.
+
+    Two concurrent requests rating the same artist both succeed: the later one wins.
+    """
+    now = utcnow()
+    statement = upsert_insert(session, Rating).values(
+        user_id=user_id,
+        artist_id=artist_id,
+        rating=value,
+        source=source,
+        created_at=now,
+        updated_at=now,
+    )
+    upsert = statement.on_conflict_do_update(
+        index_elements=["user_id", "artist_id"],
+        set_={"rating": value, "source": source, "updated_at": now},
+    ).returning(Rating)
+    rating = session.scalars(upsert, execution_options={"populate_existing": True}).one()
+    return rating, rating.created_at == now
 
 
 def delete_rating(session: Session, user_id: int, artist_id: int) -> bool:

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
+from musicrec.db.dialect import upsert_insert
 from musicrec.db.models import Recommendation
 from musicrec.db.types import utcnow
 
@@ -46,9 +46,8 @@ def add_recommendations(
         }
         for item in items
     ]
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert  # type: ignore[union-attr]
     statement = (
-        insert(Recommendation)
+        upsert_insert(session, Recommendation)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["user_id", "artist_id"])
         .returning(Recommendation.artist_id)

@@ -6,9 +6,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+# An execution option for connections whose transactions only read, or may skip a failed write.
+READ_MOSTLY = "musicrec_read_mostly"
+# How long a SQLite writer waits for the write lock before it gives up.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def normalise_url(url: str) -> str:
@@ -28,9 +33,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _configure_sqlite)
         # pysqlite's own transaction handling skips BEGIN before DDL; take it over so that
         # migrations and imports are one real transaction each (SQLAlchemy's documented recipe).
-        event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _begin_sqlite_transaction)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    """BEGIN IMMEDIATE takes the write lock at once, waiting up to the busy timeout for it.
+
+    A deferred transaction that reads and then writes fails at once with "database is locked"
+    when another connection wrote in between (SQLite cannot wait there), so every transaction
+    that may write begins IMMEDIATE and writers take turns. A connection marked read-mostly
+    (``READ_MOSTLY``: a GET request) begins DEFERRED so readers never queue behind writers (WAL).
+    """
+    deferred = connection.get_execution_options().get(READ_MOSTLY, False)
+    connection.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -57,5 +74,5 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA busy_timeout = 5000")
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()

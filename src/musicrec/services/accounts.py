@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from musicrec.db import auth_sessions, users
 from musicrec.db.models import User
 from musicrec.db.types import utcnow
+from musicrec.names import has_unprintable
 from musicrec.services.errors import Conflict, InvalidInput
 from musicrec.services.passwords import (
     hash_password,
@@ -70,7 +71,7 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
 
     An unknown user costs the same time as a wrong password (ASVS 6.3.8).
     """
-    user = users.find_by_login(session, login) if login else None
+    user = users.find_by_login(session, login) if _could_be_login(login) else None
     if not verify_password(user.password_hash if user else None, password) or user is None:
         return None
     if user.password_hash and needs_rehash(user.password_hash):
@@ -80,7 +81,7 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
 
 def account_key(session: Session, login: str) -> str:
     """One key per account for counting failed logins, whichever name is used to log in."""
-    user = users.find_by_login(session, login) if login.strip() else None
+    user = users.find_by_login(session, login) if _could_be_login(login) else None
     return f"account:{user.id}" if user else "login:" + login.strip().casefold()
 
 
@@ -100,3 +101,9 @@ def delete_account(session: Session, user: User, password: str) -> None:
     if not verify_password(user.password_hash, password):
         raise InvalidInput({"password": "This is not your password."})
     users.delete_user(session, user.id)
+
+
+def _could_be_login(login: str) -> bool:
+    """A username or email could be this (no query for an empty or unprintable one: a NUL
+    byte cannot even be sent to PostgreSQL)."""
+    return bool(login.strip()) and not has_unprintable(login)

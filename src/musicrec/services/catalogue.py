@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from musicrec.db import artists, queries
 from musicrec.db.models import Artist
 from musicrec.integrations.lastfm import artist_page_url
-from musicrec.names import fold_name
+from musicrec.names import fold_name, has_unprintable
 from musicrec.services.errors import InvalidInput
 from musicrec.services.popular_artists import PopularArtists
 from musicrec.services.recomputed import Recomputed
@@ -54,6 +54,10 @@ class Catalogue:
         name = " ".join(name.split())
         if not name or not fold_name(name):
             raise InvalidInput({"name": "Give the artist's name."})
+        if has_unprintable(name):
+            raise InvalidInput(
+                {"name": "Use visible characters only (no control or format characters)."}
+            )
         if len(name) > MAX_NAME_LENGTH:
             raise InvalidInput({"name": f"Use at most {MAX_NAME_LENGTH} characters."})
         existing = artists.find_by_name(session, name)

@@ -10,11 +10,12 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from musicrec.config import Settings
-from musicrec.db.session import make_engine, make_session_factory
+from musicrec.db.session import READ_MOSTLY, make_engine, make_session_factory
 from musicrec.services.catalogue import Catalogue
 from musicrec.services.popular_artists import PopularArtists
 from musicrec.services.recommending import RecommendationService
 from musicrec.web import extensions
+from musicrec.web.db import READ_MOSTLY_ENGINE
 from musicrec.web.security import init_security
 
 MAX_ROW_ID = 2**31 - 1
@@ -32,6 +33,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     sessions = make_session_factory(engine)
     app.extensions["musicrec.engine"] = engine
     app.extensions["musicrec.sessions"] = sessions
+    app.extensions[READ_MOSTLY_ENGINE] = engine.execution_options(**{READ_MOSTLY: True})
     popular = PopularArtists()
     app.extensions[extensions.CATALOGUE] = Catalogue(popular)
     recommendations = RecommendationService(settings.model_dir, popular)
@@ -102,7 +104,8 @@ def _discard_failed_transaction() -> None:
 
 def _register_error_handlers(app: Flask) -> None:
     from musicrec.web.api import (
-        handle_database_down,
+        database_error_status,
+        handle_database_error,
         handle_http_error,
         handle_unexpected,
         is_api_request,
@@ -116,12 +119,14 @@ def _register_error_handlers(app: Flask) -> None:
         return render_template("error.html", status=status, error=error), status
 
     @app.errorhandler(DBAPIError)
-    def database_down(error: DBAPIError) -> tuple[Response | str, int]:
+    def database_error(error: DBAPIError) -> tuple[Response | str, int]:
         _discard_failed_transaction()
         if is_api_request():
-            return handle_database_down(error)
-        logging.getLogger("musicrec").error("database unavailable")
-        return render_template("error.html", status=503, error=None), 503
+            return handle_database_error(error)
+        status = database_error_status(error)
+        if status == 503:
+            logging.getLogger("musicrec").error("database unavailable")
+        return render_template("error.html", status=status, error=None), status
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[Response | str, int]:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, request
 from sqlalchemy.orm import Session
+
+READ_MOSTLY_ENGINE = "musicrec.read_mostly_engine"
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def db_session() -> Session:
+    """The request's session; a GET or HEAD one reads without taking SQLite's write lock."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["musicrec.sessions"]()
+        sessions = current_app.extensions["musicrec.sessions"]
+        if request.method in READ_METHODS:
+            g.db_session = sessions(bind=current_app.extensions[READ_MOSTLY_ENGINE])
+        else:
+            g.db_session = sessions()
     session: Session = g.db_session
     return session

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from flask_wtf.csrf import CSRFError
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from musicrec.services.errors import Conflict, FieldError, NotFound
@@ -133,11 +133,35 @@ def handle_http_error(error: HTTPException) -> tuple[Response, int]:
     code = (error.name or "error").lower().replace(" ", "_")
     status = error.code or 500
     if status == 429:
-        return error_response(429, "too_many_requests", "Too many attempts; try again later.")
-    return error_response(status, code, error.description or error.name)
+        response, status = error_response(
+            429, "too_many_requests", "Too many attempts; try again later."
+        )
+    else:
+        response, status = error_response(status, code, error.description or error.name)
+    for name, value in error.get_headers():  # Allow on 405, Retry-After on 429 ...
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response, status
 
 
-def handle_database_down(error: DBAPIError) -> tuple[Response, int]:
+def database_error_status(error: DBAPIError) -> int:
+    """400 for a value the database refused (a NUL byte in text...), 409 for a constraint a
+    request broke, 503 only when the database cannot be reached or is busy."""
+    if isinstance(error, DataError):
+        return 400
+    if isinstance(error, IntegrityError):
+        return 409
+    return 503
+
+
+def handle_database_error(error: DBAPIError) -> tuple[Response, int]:
+    status = database_error_status(error)
+    if status == 400:
+        log.warning("value refused by the database: %s", type(error.orig).__name__)
+        return error_response(400, "invalid_input", "A value in the request cannot be stored.")
+    if status == 409:
+        log.warning("constraint refused the request: %s", type(error.orig).__name__)
+        return error_response(409, "conflict", "The request conflicts with the stored data.")
     log.error("database unavailable: %s", type(error.orig).__name__)
     return error_response(503, "database_unavailable", "The database is unavailable; retry soon.")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from musicrec.web import MAX_ROW_ID
 
@@ -38,8 +38,15 @@ class TokenBody(_Body):
     password: str = Field(max_length=4096)
 
 
+def _integral(value: object) -> object:
+    """JSON Schema counts 9.0 as an integer: accept it as 9 (9.5 still fails as a non-integer)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class RatingBody(_Body):
-    rating: int = Field(ge=1, le=10)
+    rating: Annotated[int, BeforeValidator(_integral)] = Field(ge=1, le=10)
 
 
 class NewArtistBody(_Body):

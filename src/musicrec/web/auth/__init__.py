@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import session as flask_session
 from werkzeug.wrappers import Response
 
 from musicrec.db.models import User
@@ -33,6 +34,7 @@ log = logging.getLogger("musicrec.auth")
 
 
 def _signed_in(user: User, target: str) -> Response:
+    flask_session.clear()  # a new CSRF secret for the new session (no fixation across log-in)
     session = db_session()
     issued = issue_token(session, user, settings().secret_key, session_policy())
     session.commit()
@@ -99,6 +101,7 @@ def logout() -> Response:
         session.commit()
         user = current_user()
         log.info("logout user_id=%s", user.id if user else None)
+    flask_session.clear()  # the CSRF secret goes with the session
     response = redirect(url_for("main.home"))
     clear_token_cookie(response)
     flash("You are logged out.")

@@ -14,12 +14,14 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Response, current_app, g, make_response, render_template, request
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from musicrec.config import Settings
 from musicrec.db.models import User
 from musicrec.services.auth import SessionPolicy, TokenStatus, verify_token
-from musicrec.web.db import db_session
+from musicrec.web.db import READ_METHODS, db_session
 
 COOKIE_NAME = "musicrec_token"
 # Served the same to everyone: no token is read and no query runs for them.
@@ -59,11 +61,24 @@ def load_current_user() -> None:
     session = db_session()
     verified = verify_token(session, token, settings().secret_key, session_policy())
     if verified.changed:
-        session.commit()  # the idle clock moved, or an idle session was ended
+        _commit_bookkeeping(session)
     g.user = verified.user
     g.auth_status = verified.status
     g.auth_via = via if verified.user else None
     g.session_id = verified.session_id
+
+
+def _commit_bookkeeping(session: Session) -> None:
+    """Commit the moved idle clock (or an ended idle session). A GET reads without SQLite's
+    write lock, so its commit can meet a concurrent writer; the bookkeeping then waits for the
+    next request instead of failing this one."""
+    try:
+        session.commit()
+    except OperationalError:
+        if request.method not in READ_METHODS:
+            raise
+        session.rollback()
+        log.info("idle-clock update deferred: the database was busy")
 
 
 def current_user() -> User | None:
