@@ -117,3 +117,13 @@ def test_counts_and_popular_with_exclusions(session: Session, catalogue: Catalog
     assert [v.name for v in catalogue.popular(session, 10, [])] == ["Muse", "Keane", "Air"]
     assert [v.name for v in catalogue.popular(session, 10, [muse])] == ["Keane", "Air"]
     assert [v.name for v in catalogue.popular(session, 1, [keane])] == ["Muse"]
+
+
+def test_a_stored_link_that_is_not_a_web_link_is_never_shown() -> None:
+    from musicrec.db.models import Artist
+
+    crafted = Artist(id=7, name="Air", name_key="air", lastfm_url="javascript:alert(1)")
+    plain = Artist(id=8, name="Muse", name_key="muse", lastfm_url="http://www.last.fm/music/Muse")
+
+    assert ArtistView.of(crafted).lastfm_url == "https://www.last.fm/music/Air"
+    assert ArtistView.of(plain).lastfm_url == "https://www.last.fm/music/Muse"

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from musicrec.db import artists, queries
 from musicrec.db.models import Artist
-from musicrec.integrations.lastfm import artist_page_url
+from musicrec.integrations.lastfm import artist_page_url, checked_page_url
 from musicrec.names import fold_name, has_unprintable
 from musicrec.services.errors import InvalidInput
 from musicrec.services.popular_artists import PopularArtists
@@ -26,7 +26,8 @@ class ArtistView:
 
     @classmethod
     def of(cls, artist: Artist) -> ArtistView:
-        return cls(artist.id, artist.name, artist.lastfm_url or artist_page_url(artist.name))
+        stored = checked_page_url(artist.lastfm_url) if artist.lastfm_url else None
+        return cls(artist.id, artist.name, stored or artist_page_url(artist.name))
 
 
 class Catalogue:
