@@ -142,6 +142,24 @@ class AuthSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class FailedLogin(Base):
+    """One failed log-in, counted by every worker alike: per account (from clients without a
+    device cookie for it), per client address, and per device cookie."""
+
+    __tablename__ = "failed_logins"
+    __table_args__ = (
+        Index("ix_failed_logins_account_key_at", "account_key", "at"),
+        Index("ix_failed_logins_client_at", "client", "at"),
+        Index("ix_failed_logins_device_at", "device", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(400))
+    client: Mapped[str] = mapped_column(String(64))
+    device: Mapped[str | None] = mapped_column(String(64))  # a known device's id, if one tried
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class DataImport(Base):
     """One completed import of a dataset, so a repeated set-up can see it is already done."""
 

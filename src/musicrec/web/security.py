@@ -70,23 +70,6 @@ def limits_off() -> bool:
     return _configured_limit().lower() == "off"
 
 
-def login_account_key() -> str:
-    """Failed logins are counted per account too, whether named by username or email."""
-    from musicrec.services.accounts import account_key
-    from musicrec.web.db import db_session
-
-    if request.is_json:
-        body = request.get_json(silent=True)
-        login = body.get("username", "") if isinstance(body, dict) else ""
-    else:
-        login = request.form.get("login", "")
-    return account_key(db_session(), str(login))
-
-
-def failed_login(response: Response) -> bool:
-    return response.status_code == 401
-
-
 def wrong_password(response: Response) -> bool:
     """The account page answers 400 when the current password given is wrong."""
     return response.status_code == 400 and g.get("wrong_password", False)
@@ -97,27 +80,11 @@ def signed_in_user_key() -> str:
     return f"account:{user.id}" if user is not None else get_remote_address()
 
 
-# One count for the log-in page and the API together, per client and per account.
-limit_failed_logins_per_client = limiter.shared_limit(
-    rate_limit,
-    scope="failed-login-client",
-    methods=["POST"],
-    deduct_when=failed_login,
-    exempt_when=limits_off,
-)
-limit_failed_logins_per_account = limiter.shared_limit(
-    rate_limit,
-    scope="failed-login-account",
-    key_func=login_account_key,
-    methods=["POST"],
-    deduct_when=failed_login,
-    exempt_when=limits_off,
-)
 # Changing the password or deleting the account checks the current one: with a stolen session
 # that would be a guessing oracle, so wrong guesses count against the account like failed logins.
 limit_password_checks = limiter.shared_limit(
     rate_limit,
-    scope="failed-login-account",
+    scope="password-check",
     key_func=signed_in_user_key,
     methods=["POST"],
     deduct_when=wrong_password,

@@ -39,11 +39,15 @@ from musicrec.web.api.schemas import (
 )
 from musicrec.web.api.spec import documented
 from musicrec.web.auth.guard import current_user, session_policy, settings
+from musicrec.web.auth.login_limits import (
+    count_failure,
+    login_attempt,
+    refuse_if_locked_out,
+    remember_device,
+)
 from musicrec.web.db import db_session
 from musicrec.web.extensions import catalogue, recommendations
 from musicrec.web.security import (
-    limit_failed_logins_per_account,
-    limit_failed_logins_per_client,
     limit_signups,
 )
 
@@ -77,20 +81,23 @@ def signup() -> tuple[Response, int]:
     errors=(400, 401, 429, 503),
     body=TokenBody,
 )
-@limit_failed_logins_per_client
-@limit_failed_logins_per_account
 def token() -> tuple[Response, int]:
     """Log in: exchange a username (or email) and password for a token"""
     body = parse_body(TokenBody)
     session = db_session()
+    attempt = login_attempt(body.username)
+    refuse_if_locked_out(attempt)
     user = accounts.authenticate(session, body.username, body.password)
     if user is None:
+        count_failure(attempt)
         log.warning("login failed client=%s (api)", request.remote_addr)
         raise ApiError(401, "invalid_credentials", "Unknown username or wrong password.")
     issued = issue_token(session, user, settings().secret_key, session_policy())
     session.commit()
     log.info("login user_id=%s (api)", user.id)
-    return answer(Token.model_validate(issued))
+    response, status = answer(Token.model_validate(issued))
+    remember_device(response, user.id)
+    return response, status
 
 
 @api.post("/auth/logout")

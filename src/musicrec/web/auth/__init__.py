@@ -21,10 +21,14 @@ from musicrec.web.auth.guard import (
     set_token_cookie,
     settings,
 )
+from musicrec.web.auth.login_limits import (
+    count_failure,
+    login_attempt,
+    refuse_if_locked_out,
+    remember_device,
+)
 from musicrec.web.db import db_session
 from musicrec.web.security import (
-    limit_failed_logins_per_account,
-    limit_failed_logins_per_client,
     limit_password_checks,
     limit_signups,
 )
@@ -40,6 +44,7 @@ def _signed_in(user: User, target: str) -> Response:
     session.commit()
     response = redirect(safe_next(target))
     set_token_cookie(response, issued.token)
+    remember_device(response, user.id)
     return response
 
 
@@ -69,17 +74,18 @@ def signup() -> Response | str | tuple[str, int]:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
-@limit_failed_logins_per_client
-@limit_failed_logins_per_account
 def login() -> Response | str | tuple[str, int]:
     next_path = safe_next(request.values.get("next"))
     if request.method == "GET":
         return render_template("auth/login.html", next_path=next_path, errors={}, message=None)
     session = db_session()
+    attempt = login_attempt(request.form.get("login", ""))
+    refuse_if_locked_out(attempt)
     user = accounts.authenticate(
         session, request.form.get("login", ""), request.form.get("password", "")
     )
     if user is None:
+        count_failure(attempt)
         log.warning("login failed client=%s", request.remote_addr)
         message = "Unknown username or wrong password."
         return (
