@@ -186,6 +186,26 @@ def evaluate(dataset: Path, seed: int, as_json: bool) -> None:
     click.echo(json.dumps(result, indent=2) if as_json else format_report(result))
 
 
+@main.command("confirm-artists")
+@click.argument("artist_ids", nargs=-1, type=int)
+@click.option("--all", "confirm_all", is_flag=True, help="Confirm every pending addition.")
+@click.pass_obj
+def confirm_artists(settings: Settings, artist_ids: tuple[int, ...], confirm_all: bool) -> None:
+    """List the artists users added (without IDs), or confirm them for everyone."""
+    from musicrec.services import catalogue
+
+    with transaction(_database(settings)) as session:
+        pending = catalogue.pending_additions(session)
+        if not artist_ids and not confirm_all:
+            for view, added_by in pending:
+                click.echo(f"{view.id}\t{view.name}\tadded by user {added_by}")
+            click.echo(f"{len(pending)} artists wait for confirmation.")
+            return
+        ids = [view.id for view, _ in pending] if confirm_all else list(artist_ids)
+        changed = catalogue.confirm_additions(session, ids)
+    click.echo(f"Confirmed {changed} artists.")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)

@@ -22,32 +22,42 @@ def _artist(session: Session, name: str, url: str | None = None) -> int:
     return artists.add_artist(session, name, url).id
 
 
-def test_add_normalises_spaces_and_links_to_lastfm(session: Session, catalogue: Catalogue) -> None:
-    view, created = catalogue.add(session, "  Sigur \t Rós  ")
+@pytest.fixture
+def ada(session: Session) -> int:
+    return users.add_user(session, "ada", "ada@example.org", "hash").id
+
+
+def test_add_normalises_spaces_and_links_to_lastfm(
+    session: Session, catalogue: Catalogue, ada: int
+) -> None:
+    view, created = catalogue.add(session, "  Sigur \t Rós  ", ada)
 
     assert created is True
     assert view == ArtistView(view.id, "Sigur Rós", artist_page_url("Sigur Rós"))
-    assert catalogue.get(session, view.id) == view
+    assert catalogue.get(session, view.id, ada) == view
+    assert catalogue.get(session, view.id) is None  # the adder's alone until confirmed
 
 
 def test_add_returns_an_existing_artist_instead_of_a_copy(
-    session: Session, catalogue: Catalogue
+    session: Session, catalogue: Catalogue, ada: int
 ) -> None:
     bjork = _artist(session, "Björk")
 
-    same, created = catalogue.add(session, "Björk")
-    folded, folded_created = catalogue.add(session, " BJORK ")
+    same, created = catalogue.add(session, "Björk", ada)
+    folded, folded_created = catalogue.add(session, " BJORK ", ada)
 
     assert (same.id, created) == (bjork, False)
     assert (folded.id, folded.name, folded_created) == (bjork, "Björk", False)
     assert catalogue.counts(session).artists == 1
 
 
-def test_add_prefers_the_artist_spelled_exactly_so(session: Session, catalogue: Catalogue) -> None:
+def test_add_prefers_the_artist_spelled_exactly_so(
+    session: Session, catalogue: Catalogue, ada: int
+) -> None:
     _artist(session, "Red")
     wide = _artist(session, "ＲＥＤ")
 
-    view, created = catalogue.add(session, "ＲＥＤ")
+    view, created = catalogue.add(session, "ＲＥＤ", ada)
 
     assert (view.id, created) == (wide, False)
 
@@ -55,16 +65,16 @@ def test_add_prefers_the_artist_spelled_exactly_so(session: Session, catalogue: 
 @pytest.mark.parametrize("name", ["", "   ", "\t\n", "\u0301\u0308"])
 def test_add_refuses_an_empty_name_before_any_query(catalogue: Catalogue, name: str) -> None:
     with pytest.raises(InvalidInput) as refused:
-        catalogue.add(None, name)  # type: ignore[arg-type]
+        catalogue.add(None, name, 1)  # type: ignore[arg-type]
 
     assert refused.value.errors == {"name": "Give the artist's name."}
 
 
-def test_add_refuses_a_name_too_long(session: Session, catalogue: Catalogue) -> None:
-    longest, _created = catalogue.add(session, "x" * MAX_NAME_LENGTH)
+def test_add_refuses_a_name_too_long(session: Session, catalogue: Catalogue, ada: int) -> None:
+    longest, _created = catalogue.add(session, "x" * MAX_NAME_LENGTH, ada)
 
     with pytest.raises(InvalidInput) as refused:
-        catalogue.add(session, "y" * (MAX_NAME_LENGTH + 1))
+        catalogue.add(session, "y" * (MAX_NAME_LENGTH + 1), ada)
 
     assert len(longest.name) == MAX_NAME_LENGTH
     assert refused.value.field == "name"
@@ -72,19 +82,19 @@ def test_add_refuses_a_name_too_long(session: Session, catalogue: Catalogue) -> 
 
 
 def test_search_sees_an_artist_as_soon_as_it_is_added(
-    session: Session, catalogue: Catalogue
+    session: Session, catalogue: Catalogue, ada: int
 ) -> None:
     _artist(session, "Portishead")
     before = catalogue.search(session, "radio")
 
-    view, _created = catalogue.add(session, "Radiohead")
+    view, _created = catalogue.add(session, "Radiohead", ada)
 
     assert before == []
-    assert [match.id for match in catalogue.search(session, "radio")] == [view.id]
+    assert [match.id for match in catalogue.search(session, "radio", viewer=ada)] == [view.id]
 
 
 def test_search_views_in_rank_order_with_their_links(
-    session: Session, catalogue: Catalogue
+    session: Session, catalogue: Catalogue, ada: int
 ) -> None:
     motorhead = _artist(session, "Motörhead", "https://example.org/motorhead")
     head = _artist(session, "Head Automatica")
@@ -100,7 +110,7 @@ def test_search_views_in_rank_order_with_their_links(
     assert catalogue.search_views(session, "   ", 5) == []
 
 
-def test_get_an_unknown_artist(session: Session, catalogue: Catalogue) -> None:
+def test_get_an_unknown_artist(session: Session, catalogue: Catalogue, ada: int) -> None:
     assert catalogue.get(session, 12345) is None
 
 
@@ -127,3 +137,52 @@ def test_a_stored_link_that_is_not_a_web_link_is_never_shown() -> None:
 
     assert ArtistView.of(crafted).lastfm_url == "https://www.last.fm/music/Air"
     assert ArtistView.of(plain).lastfm_url == "https://www.last.fm/music/Muse"
+
+
+def test_an_addition_is_the_adders_until_confirmed_then_everyones(
+    session: Session, catalogue: Catalogue, ada: int
+) -> None:
+    from musicrec.services.catalogue import confirm_additions, pending_additions
+
+    bob = users.add_user(session, "bob", "bob@example.org", "hash").id
+    view, _created = catalogue.add(session, "Ólafur Arnalds", ada)
+    seen_by_bob = catalogue.search(session, "olafur", viewer=bob)
+    bobs_copy, bob_created = catalogue.add(session, "Olafur Arnalds", bob)
+
+    assert seen_by_bob == [] and catalogue.get(session, view.id, bob) is None
+    assert bob_created and bobs_copy.id != view.id  # bob cannot see ada's, so adds his own
+    assert [(v.id, by) for v, by in pending_additions(session)] == [
+        (view.id, ada),
+        (bobs_copy.id, bob),
+    ]
+
+    assert confirm_additions(session, [view.id]) == 1
+    catalogue.search_cache.invalidate()
+    assert [m.id for m in catalogue.search(session, "olafur arnalds", viewer=None)] == [view.id]
+    assert catalogue.get(session, view.id) == view
+
+
+def test_a_user_adds_at_most_the_daily_number_of_artists(
+    session: Session, catalogue: Catalogue, ada: int
+) -> None:
+    from musicrec.services.catalogue import MAX_ADDITIONS_PER_DAY
+    from musicrec.services.errors import LimitReached
+
+    for number in range(MAX_ADDITIONS_PER_DAY):
+        catalogue.add(session, f"Band {number}", ada)
+    with pytest.raises(LimitReached):
+        catalogue.add(session, "One Too Many", ada)
+    existing, created = catalogue.add(session, "Band 3", ada)  # finding one is not adding
+    assert not created and existing.name == "Band 3"
+
+
+def test_ratings_of_unconfirmed_additions_stay_out_of_training_and_popularity(
+    session: Session, catalogue: Catalogue, ada: int
+) -> None:
+    confirmed = _artist(session, "Air")
+    added, _created = catalogue.add(session, "My Garage Band", ada)
+    ratings.set_rating(session, ada, confirmed, 8)
+    ratings.set_rating(session, ada, added.id, 10)
+
+    assert ratings.all_ratings(session).artist_ids.tolist() == [confirmed]
+    assert ratings.rating_counts(session)[0].tolist() == [confirmed]

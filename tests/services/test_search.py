@@ -229,3 +229,37 @@ def test_invalidate_works_whatever_the_monotonic_clock_reads(clock: _Clock) -> N
     cache.invalidate()
 
     assert len(cache.index(None)) == 3  # type: ignore[arg-type]
+
+
+def test_additions_are_layered_on_without_rebuilding_the_whole_index(clock: _Clock) -> None:
+    catalogue = _Catalogue(ENTRIES[:2])
+    loaded_after: list[int] = []
+
+    def load_after(_session: object, after_id: int) -> list[Entry]:
+        loaded_after.append(after_id)
+        return [entry for entry in catalogue.entries if entry.id > after_id]
+
+    cache = SearchIndexCache(
+        catalogue.load, catalogue.version, refresh_seconds=2.0, load_entries_after=load_after
+    )
+    cache.index(None)  # type: ignore[arg-type]
+    catalogue.entries.append(ENTRIES[2])
+    clock.now += 5
+    grown = cache.index(None)  # type: ignore[arg-type]
+
+    assert catalogue.loads == 1  # the whole catalogue was read once
+    assert loaded_after == [max(e.id for e in ENTRIES[:2])]
+    assert len(grown) == 3 and len(grown.added) == 1
+    assert grown.search(ENTRIES[2].name, 1)[0].id == ENTRIES[2].id
+
+    catalogue.entries.pop(0)  # a removal: nothing to layer, the index is rebuilt
+    clock.now += 5
+    shrunk = cache.index(None)  # type: ignore[arg-type]
+    assert catalogue.loads == 2 and len(shrunk) == 2 and shrunk.added == []
+
+
+def test_an_unconfirmed_entry_is_found_by_its_owner_only() -> None:
+    index = ArtistSearchIndex([Entry(1, "Garage Band", 0, owner=7), Entry(2, "Garage Rockers", 5)])
+    assert [m.id for m in index.search("garage", 10)] == [2]
+    assert [m.id for m in index.search("garage", 10, viewer=7)] == [2, 1]
+    assert [m.id for m in index.search("garage", 1, viewer=7)] == [2]

@@ -102,9 +102,11 @@ def test_added_artist_is_found_by_search_at_once(client: FlaskClient) -> None:
 
     created = client.post("/api/v1/artists", json={"name": "Ólafur Arnalds"}, headers=bearer(token))
     again = client.post("/api/v1/artists", json={"name": "Ólafur Arnalds"}, headers=bearer(token))
-    found = client.get("/api/v1/artists?q=olafur").get_json()["artists"]
+    found = client.get("/api/v1/artists?q=olafur", headers=bearer(token)).get_json()["artists"]
+    others = client.get("/api/v1/artists?q=olafur").get_json()["artists"]
 
     assert created.status_code == 201 and again.status_code == 200
+    assert others == []  # the adder's alone until the operator confirms it
     assert found[0]["id"] == created.get_json()["artist"]["id"]
     assert found[0]["lastfm_url"] == "https://www.last.fm/music/%C3%93lafur+Arnalds"
 

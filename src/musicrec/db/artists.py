@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from musicrec.db.models import Artist, Rating
@@ -17,6 +19,7 @@ class CatalogueEntry:
     id: int
     name: str
     raters: int
+    owner: int | None = None  # who added it, while it is unconfirmed
 
 
 def get_artist(session: Session, artist_id: int) -> Artist | None:
@@ -31,32 +34,81 @@ def get_artists(session: Session, artist_ids: Iterable[int]) -> dict[int, Artist
     return {artist.id: artist for artist in rows}
 
 
-def catalogue_entries(session: Session) -> list[CatalogueEntry]:
-    """Every artist and how many users rated it, for the search index."""
+def catalogue_entries(session: Session, after_id: int = 0) -> list[CatalogueEntry]:
+    """Every artist with id > ``after_id``, how many users rated it and, while unconfirmed,
+    who added it: the search index's entries."""
     raters = (
         select(Rating.artist_id, func.count().label("raters")).group_by(Rating.artist_id).subquery()
     )
     rows = session.execute(
-        select(Artist.id, Artist.name, func.coalesce(raters.c.raters, 0))
+        select(
+            Artist.id,
+            Artist.name,
+            func.coalesce(raters.c.raters, 0),
+            Artist.added_by,
+            Artist.confirmed,
+        )
         .outerjoin(raters, raters.c.artist_id == Artist.id)
+        .where(Artist.id > after_id)
         .order_by(Artist.id)
     )
-    return [CatalogueEntry(id=row[0], name=row[1], raters=int(row[2])) for row in rows]
+    return [
+        CatalogueEntry(id, name, int(count), None if confirmed else added_by)
+        for id, name, count, added_by, confirmed in rows
+    ]
 
 
-def catalogue_version(session: Session) -> tuple[int, int]:
-    """(highest id, count): changes whenever an artist is added or removed."""
-    row = session.execute(select(func.coalesce(func.max(Artist.id), 0), func.count(Artist.id)))
-    highest, count = row.one()
-    return int(highest), int(count)
+def catalogue_version(session: Session) -> tuple[int, int, int]:
+    """(highest id, count, unconfirmed count): changes whenever an artist is added, removed
+    or confirmed."""
+    row = session.execute(
+        select(
+            func.coalesce(func.max(Artist.id), 0),
+            func.count(Artist.id),
+            func.count(Artist.id).filter(Artist.confirmed.is_(False)),
+        )
+    )
+    highest, count, unconfirmed = row.one()
+    return int(highest), int(count), int(unconfirmed)
+
+
+def count_added_since(session: Session, user_id: int, since: datetime) -> int:
+    """How many artists the user added since ``since``."""
+    query = select(func.count()).where(Artist.added_by == user_id, Artist.created_at >= since)
+    return int(session.execute(query).scalar_one())
+
+
+def unconfirmed_artists(session: Session) -> list[Artist]:
+    query = select(Artist).where(Artist.confirmed.is_(False)).order_by(Artist.id)
+    return list(session.execute(query).scalars())
+
+
+def confirm_artists(session: Session, artist_ids: Iterable[int]) -> int:
+    """Make these artists everyone's; returns how many were unconfirmed."""
+    ids = list(artist_ids)
+    if not ids:
+        return 0
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(Artist).where(Artist.id.in_(ids), Artist.confirmed.is_(False)).values(confirmed=True)
+    )
+    return int(result.rowcount)
 
 
 def find_by_name(session: Session, name: str) -> list[Artist]:
     return list(session.execute(select(Artist).where(Artist.name_key == fold_name(name))).scalars())
 
 
-def add_artist(session: Session, name: str, lastfm_url: str | None) -> Artist:
-    artist = Artist(name=name, name_key=fold_name(name), lastfm_url=lastfm_url)
+def add_artist(
+    session: Session, name: str, lastfm_url: str | None, added_by: int | None = None
+) -> Artist:
+    """A new artist; one a user adds (``added_by``) waits for the operator's confirmation."""
+    artist = Artist(
+        name=name,
+        name_key=fold_name(name),
+        lastfm_url=lastfm_url,
+        added_by=added_by,
+        confirmed=added_by is None,
+    )
     session.add(artist)
     session.flush()
     return artist

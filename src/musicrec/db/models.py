@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -65,6 +67,7 @@ class Artist(Base):
     """
 
     __tablename__ = "artists"
+    __table_args__ = (Index("ix_artists_added_by_created_at", "added_by", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(512))
@@ -73,6 +76,10 @@ class Artist(Base):
     lastfm_id: Mapped[int | None] = mapped_column(Integer, unique=True)
     spotify_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # An artist a user added is theirs alone (search, pages, training) until the operator
+    # confirms it; imported artists are confirmed.
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Rating(Base):

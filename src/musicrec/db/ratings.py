@@ -10,7 +10,7 @@ from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from musicrec.db.dialect import upsert_insert
-from musicrec.db.models import Rating
+from musicrec.db.models import Artist, Rating
 from musicrec.db.types import utcnow
 
 
@@ -85,17 +85,23 @@ def delete_rating(session: Session, user_id: int, artist_id: int) -> bool:
 
 
 def rating_counts(session: Session) -> tuple[np.ndarray, np.ndarray]:
-    """(artist ids, number of ratings of each) over every rated artist."""
-    rows = session.execute(select(Rating.artist_id, func.count()).group_by(Rating.artist_id)).all()
+    """(artist ids, number of ratings of each) over every rated, confirmed artist."""
+    rows = session.execute(
+        select(Rating.artist_id, func.count())
+        .join(Artist, Artist.id == Rating.artist_id)
+        .where(Artist.confirmed.is_(True))
+        .group_by(Rating.artist_id)
+    ).all()
     table = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
     return table[:, 0].copy(), table[:, 1].copy()
 
 
 def all_ratings(session: Session) -> RatingArrays:
     rows = session.execute(
-        select(Rating.user_id, Rating.artist_id, Rating.rating).order_by(
-            Rating.user_id, Rating.artist_id
-        )
+        select(Rating.user_id, Rating.artist_id, Rating.rating)
+        .join(Artist, Artist.id == Rating.artist_id)
+        .where(Artist.confirmed.is_(True))  # another user's unconfirmed addition stays theirs
+        .order_by(Rating.user_id, Rating.artist_id)
     ).all()
     table = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
     return RatingArrays(

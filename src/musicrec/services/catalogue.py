@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from musicrec.db import artists, queries
 from musicrec.db.models import Artist
+from musicrec.db.types import utcnow
 from musicrec.integrations.lastfm import artist_page_url, checked_page_url
 from musicrec.names import fold_name, has_unprintable
-from musicrec.services.errors import InvalidInput
+from musicrec.services.errors import InvalidInput, LimitReached
 from musicrec.services.popular_artists import PopularArtists
 from musicrec.services.recomputed import Recomputed
 from musicrec.services.search import Entry, Match, SearchIndexCache
 
 MAX_NAME_LENGTH = 200
+MAX_ADDITIONS_PER_DAY = 20
 
 
 @dataclass(frozen=True)
@@ -34,24 +37,35 @@ class Catalogue:
     """The artist catalogue, with a per-process search index kept in step with the database."""
 
     def __init__(self, popular: PopularArtists) -> None:
-        self.search_cache = SearchIndexCache(_search_entries, artists.catalogue_version)
+        self.search_cache = SearchIndexCache(
+            _search_entries, artists.catalogue_version, load_entries_after=_search_entries
+        )
         self.popular_artists = popular
         self._counts = Recomputed(queries.catalogue_counts)
 
-    def search(self, session: Session, query: str, limit: int = 10) -> list[Match]:
-        return self.search_cache.index(session).search(query, limit)
+    def search(
+        self, session: Session, query: str, limit: int = 10, viewer: int | None = None
+    ) -> list[Match]:
+        """Matches ``viewer`` may see: confirmed artists, and the ones they added."""
+        return self.search_cache.index(session).search(query, limit, viewer)
 
-    def search_views(self, session: Session, query: str, limit: int) -> list[ArtistView]:
-        matches = self.search(session, query, limit)
+    def search_views(
+        self, session: Session, query: str, limit: int, viewer: int | None = None
+    ) -> list[ArtistView]:
+        matches = self.search(session, query, limit, viewer)
         found = artists.get_artists(session, [match.id for match in matches])
         return [ArtistView.of(found[m.id]) for m in matches if m.id in found]
 
-    def get(self, session: Session, artist_id: int) -> ArtistView | None:
+    def get(self, session: Session, artist_id: int, viewer: int | None = None) -> ArtistView | None:
+        """The artist, if ``viewer`` may see it (an unconfirmed one: only who added it)."""
         artist = artists.get_artist(session, artist_id)
-        return ArtistView.of(artist) if artist else None
+        return ArtistView.of(artist) if artist and _visible(artist, viewer) else None
 
-    def add(self, session: Session, name: str) -> tuple[ArtistView, bool]:
-        """Add an artist missing from the catalogue; an existing one of that name is returned."""
+    def add(self, session: Session, name: str, user_id: int) -> tuple[ArtistView, bool]:
+        """Add an artist missing from the catalogue; an existing one of that name is returned.
+
+        The new artist is the user's alone until the operator confirms it, and a user adds at
+        most ``MAX_ADDITIONS_PER_DAY`` a day (``LimitReached``)."""
         name = " ".join(name.split())
         if not name or not fold_name(name):
             raise InvalidInput({"name": "Give the artist's name."})
@@ -61,11 +75,16 @@ class Catalogue:
             )
         if len(name) > MAX_NAME_LENGTH:
             raise InvalidInput({"name": f"Use at most {MAX_NAME_LENGTH} characters."})
-        existing = artists.find_by_name(session, name)
+        existing = [a for a in artists.find_by_name(session, name) if _visible(a, user_id)]
         exact = [artist for artist in existing if artist.name == name] or existing
         if exact:
             return ArtistView.of(exact[0]), False
-        artist = artists.add_artist(session, name, artist_page_url(name))
+        since = utcnow() - timedelta(days=1)
+        if artists.count_added_since(session, user_id, since) >= MAX_ADDITIONS_PER_DAY:
+            raise LimitReached(
+                f"You can add {MAX_ADDITIONS_PER_DAY} artists a day; try again tomorrow."
+            )
+        artist = artists.add_artist(session, name, artist_page_url(name), added_by=user_id)
         self.search_cache.invalidate()
         return ArtistView.of(artist), True
 
@@ -80,5 +99,21 @@ class Catalogue:
         return [ArtistView.of(found[i]) for i in ids if i in found]
 
 
-def _search_entries(session: Session) -> list[Entry]:
-    return [Entry(e.id, e.name, e.raters) for e in artists.catalogue_entries(session)]
+def _search_entries(session: Session, after_id: int = 0) -> list[Entry]:
+    return [
+        Entry(e.id, e.name, e.raters, e.owner) for e in artists.catalogue_entries(session, after_id)
+    ]
+
+
+def _visible(artist: Artist, viewer: int | None) -> bool:
+    return artist.confirmed or (viewer is not None and artist.added_by == viewer)
+
+
+def pending_additions(session: Session) -> list[tuple[ArtistView, int | None]]:
+    """Artists users added that wait for the operator, with who added each."""
+    return [(ArtistView.of(a), a.added_by) for a in artists.unconfirmed_artists(session)]
+
+
+def confirm_additions(session: Session, artist_ids: list[int]) -> int:
+    """Make these additions everyone's (search, pages, training); returns how many changed."""
+    return artists.confirm_artists(session, artist_ids)

@@ -35,6 +35,14 @@ class Conflict(FieldError):
     """A value that is valid but taken (a username or email in use)."""
 
 
+class LimitReached(ServiceError):
+    """The user did this as often as allowed for now."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 class NotFound(ServiceError):
     """The thing named does not exist (or is not the caller's to see)."""
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 _NOT_WORD = re.compile(r"[\W_]+")
 FUZZY_CUTOFF = 75.0
 REFRESH_SECONDS = 2.0
+MAX_LAYERED = 2_000  # additions layered on before the whole index is rebuilt
 
 # How a name matched, best first.
 EXACT, PREFIX, WORD_PREFIX, SUBSTRING, FUZZY = range(5)
@@ -41,6 +42,7 @@ class Entry:
     id: int
     name: str
     raters: int
+    owner: int | None = None  # an unconfirmed addition: found by the user who added it only
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class ArtistSearchIndex:
             for i, words in enumerate(self.words)
             for start in _word_starts(words)
         )
+        self.owners = {entry.id: entry.owner for entry in self.entries if entry.owner is not None}
         self.joined = "\n".join(self.compact)
         self.line_starts = [0]
         for key in self.compact[:-1]:
@@ -73,7 +76,18 @@ class ArtistSearchIndex:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def search(self, query: str, limit: int = 10) -> list[Match]:
+    def search(self, query: str, limit: int = 10, viewer: int | None = None) -> list[Match]:
+        """The best ``limit`` matches that ``viewer`` may see (all confirmed artists, and the
+        ones they added themselves)."""
+        hidden = sum(1 for entry in self.entries if entry.owner is not None)
+        found = self._search(query, limit + hidden)
+        return [
+            match
+            for match in found
+            if self.owners.get(match.id) is None or self.owners.get(match.id) == viewer
+        ][:limit]
+
+    def _search(self, query: str, limit: int) -> list[Match]:
         words = search_words(query)
         compact = words.replace(" ", "")
         if not compact:
@@ -132,35 +146,84 @@ def _word_starts(words: str) -> list[int]:
     return [0] + [i + 1 for i, char in enumerate(words) if char == " "]
 
 
+class LayeredIndex:
+    """A large index built once plus a small one of the artists added since, searched together:
+    an addition costs a rebuild of the small index only, not of the whole catalogue's."""
+
+    def __init__(self, base: ArtistSearchIndex, added: Sequence[Entry] = ()) -> None:
+        self.base = base
+        self.added = list(added)
+        self.recent = ArtistSearchIndex(self.added)
+
+    def __len__(self) -> int:
+        return len(self.base) + len(self.recent)
+
+    def with_added(self, entries: Sequence[Entry]) -> LayeredIndex:
+        return LayeredIndex(self.base, [*self.added, *entries])
+
+    def search(self, query: str, limit: int = 10, viewer: int | None = None) -> list[Match]:
+        found = self.base.search(query, limit, viewer)
+        if self.added:
+            found += self.recent.search(query, limit, viewer)
+            found.sort(key=lambda match: match.kind)  # stable: each index keeps its order
+        return found[:limit]
+
+
 class SearchIndexCache:
-    """One index per process, rebuilt when the catalogue changes (checked every few seconds)."""
+    """One index per process, kept in step with the catalogue (checked every few seconds):
+    artists added since the last check are loaded alone and layered on; anything else that
+    changed the catalogue (a removal, a large batch) rebuilds the whole index."""
 
     def __init__(
         self,
         load_entries: Callable[[Session], Sequence[Entry]],
-        catalogue_version: Callable[[Session], tuple[int, int]],
+        catalogue_version: Callable[[Session], tuple[int, ...]],
         refresh_seconds: float = REFRESH_SECONDS,
+        load_entries_after: Callable[[Session, int], Sequence[Entry]] | None = None,
+        max_layered: int = MAX_LAYERED,
     ) -> None:
         self._load_entries = load_entries
+        self._load_entries_after = load_entries_after
         self._catalogue_version = catalogue_version
         self._refresh_seconds = refresh_seconds
-        self._index: ArtistSearchIndex | None = None
-        self._version: tuple[int, int] | None = None
+        self._max_layered = max_layered
+        self._index: LayeredIndex | None = None
+        self._version: tuple[int, ...] | None = None
         self._checked_at = float("-inf")
         self._lock = threading.Lock()
 
     def invalidate(self) -> None:
         self._checked_at = float("-inf")
 
-    def index(self, session: Session) -> ArtistSearchIndex:
+    def index(self, session: Session) -> LayeredIndex:
         """The index, first checking (with the caller's session) whether the catalogue changed."""
         now = time.monotonic()
         if self._index is not None and now - self._checked_at < self._refresh_seconds:
             return self._index
         with self._lock:
             version = self._catalogue_version(session)
-            if self._index is None or version != self._version:
-                self._index = ArtistSearchIndex(self._load_entries(session))
-                self._version = version
+            if self._index is None or self._version is None:
+                self._index = LayeredIndex(ArtistSearchIndex(self._load_entries(session)))
+            elif version != self._version:
+                self._index = self._updated(session, self._index, self._version, version)
+            self._version = version
             self._checked_at = now
             return self._index
+
+    def _updated(
+        self,
+        session: Session,
+        index: LayeredIndex,
+        old: tuple[int, ...],
+        new: tuple[int, ...],
+    ) -> LayeredIndex:
+        """Layer the new artists on when additions are all that changed: the version is
+        (highest id, count[, unconfirmed count]) and only grew by exactly what was loaded."""
+        grew = [after - before for before, after in zip(old, new, strict=True)]
+        if new[0] > old[0] and grew[1] > 0 and self._load_entries_after is not None:
+            added = self._load_entries_after(session, old[0])
+            hidden = sum(1 for entry in added if entry.owner is not None)
+            fits = len(index.added) + len(added) <= self._max_layered
+            if len(added) == grew[1] and grew[2:] in ([], [hidden]) and fits:
+                return index.with_added(added)
+        return LayeredIndex(ArtistSearchIndex(self._load_entries(session)))

@@ -15,7 +15,7 @@ from pydantic.fields import FieldInfo
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from musicrec.services.errors import Conflict, FieldError, NotFound
+from musicrec.services.errors import Conflict, FieldError, LimitReached, NotFound
 from musicrec.web.api.error_answers import ApiError, error_response
 from musicrec.web.security import csrf
 
@@ -112,6 +112,11 @@ def api_error(error: ApiError) -> tuple[Response, int]:
 def field_error(error: FieldError) -> tuple[Response, int]:
     status, code = (409, "conflict") if isinstance(error, Conflict) else (400, "invalid_input")
     return error_response(status, code, error.message, error.field)
+
+
+@api.errorhandler(LimitReached)
+def limit_reached(error: LimitReached) -> tuple[Response, int]:
+    return error_response(429, "too_many_requests", error.message)
 
 
 @api.errorhandler(NotFound)

@@ -54,6 +54,11 @@ from musicrec.web.security import (
 log = logging.getLogger("musicrec.api")
 
 
+def _viewer_id() -> int | None:
+    user = current_user()
+    return user.id if user is not None else None
+
+
 def _user_id() -> int:
     user = current_user()
     assert user is not None
@@ -133,7 +138,7 @@ def search_artists() -> tuple[Response, int]:
     params = parse_query(SearchQuery)
     session = db_session()
     if params.q:
-        found = catalogue().search_views(session, params.q, params.limit)
+        found = catalogue().search_views(session, params.q, params.limit, _viewer_id())
     else:
         found = catalogue().popular(session, params.limit, [])
     return answer(ArtistList.model_validate({"artists": found}))
@@ -143,7 +148,7 @@ def search_artists() -> tuple[Response, int]:
 @documented(
     "artists",
     {201: (ArtistAnswer, "Added"), 200: (ArtistAnswer, "Already in the catalogue")},
-    errors=(400, 401, 403, 503),
+    errors=(400, 401, 403, 429, 503),
     body=NewArtistBody,
     signed_in=True,
 )
@@ -152,7 +157,7 @@ def add_artist() -> tuple[Response, int]:
     """Add an artist missing from the catalogue"""
     body = parse_body(NewArtistBody)
     session = db_session()
-    artist, created = catalogue().add(session, body.name)
+    artist, created = catalogue().add(session, body.name, _user_id())
     session.commit()
     return answer(ArtistAnswer.model_validate({"artist": artist}), 201 if created else 200)
 
@@ -161,7 +166,7 @@ def add_artist() -> tuple[Response, int]:
 @documented("artists", {200: (ArtistAnswer, "The artist")}, errors=(404, 503))
 def get_artist(artist_id: int) -> tuple[Response, int]:
     """One artist"""
-    artist = catalogue().get(db_session(), artist_id)
+    artist = catalogue().get(db_session(), artist_id, _viewer_id())
     if artist is None:
         raise ApiError(404, "not_found", "No artist has this id.")
     return answer(ArtistAnswer.model_validate({"artist": artist}))
@@ -175,7 +180,7 @@ def similar_artists(artist_id: int) -> tuple[Response, int]:
     """Artists similar to this one, from the model's artist factors"""
     params = parse_query(CountQuery)
     session = db_session()
-    if catalogue().get(session, artist_id) is None:
+    if catalogue().get(session, artist_id, _viewer_id()) is None:
         raise ApiError(404, "not_found", "No artist has this id.")
     similar = recommendations().similar(session, artist_id, params.n)
     return answer(ArtistList.model_validate({"artists": similar}))

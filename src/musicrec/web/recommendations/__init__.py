@@ -31,10 +31,10 @@ def index() -> str:
 @blueprint.get("/artists/<id:artist_id>")
 def artist(artist_id: int) -> str:
     session = db_session()
-    found = catalogue().get(session, artist_id)
+    user = current_user()
+    found = catalogue().get(session, artist_id, user.id if user is not None else None)
     if found is None:
         abort(404)
-    user = current_user()
     rating = ratings.rating_of(session, user.id, artist_id) if user is not None else None
     similar = recommendations().similar(session, artist_id, SIMILAR_ARTISTS)
     return render_template(
