@@ -130,7 +130,7 @@ def train(
     Implicit ALS starts from the best parameters of `musicrec tune` when a study exists,
     else from the defaults; flags override either."""
     from musicrec.services.training import train_and_publish
-    from musicrec.services.tuning import tuned_settings
+    from musicrec.services.hyperparameters import tuned_settings
 
     overrides = {"factors": factors, "iterations": iterations, "regularization": regularization}
     if alpha is not None:
@@ -220,7 +220,7 @@ def evaluate(
         raise click.BadParameter("seeds must be integers separated by commas") from None
     model_settings = {kind: settings_for(kind) for kind in ("implicit", "explicit")}
     if storage is not None:
-        from musicrec.services.tuning import tuned_settings
+        from musicrec.services.hyperparameters import tuned_settings
 
         tuned = tuned_settings(settings.instance_dir, storage)
         if tuned is None:
@@ -287,7 +287,7 @@ def tune(
 
         split = split_listens(_load_dataset(dataset))
     else:
-        from musicrec.services.tuning import database_split
+        from musicrec.services.hyperparameters import database_split
 
         engine_db = _database(settings)
         if not migrate.is_up_to_date(engine_db):

@@ -107,3 +107,18 @@ def test_cli_train_and_models(settings_env: dict[str, str], tmp_path: Path) -> N
     assert listed.output.count("\n") == 2  # setup's first model and this one
     assert listed.output.startswith("* ") and "explicit" in listed.output.splitlines()[0]
     assert bad.exit_code != 0 and "--alpha applies to --kind implicit only" in bad.output
+
+
+def test_flags_override_the_tuned_base_settings() -> None:
+    from musicrec.engine.als import settings_for
+
+    base = settings_for("implicit", factors=40, alpha=0.5, confidence="log")
+    chosen = training.settings_with_overrides("implicit", base, factors=8, alpha=None)
+    assert (chosen.factors, chosen.alpha, chosen.confidence) == (8, 0.5, "log")
+    assert training.settings_with_overrides("implicit", None, factors=8) == settings_for(
+        "implicit", factors=8
+    )
+    with pytest.raises(ValueError):
+        training.settings_with_overrides("explicit", base)
+    with pytest.raises(ValueError):
+        training.settings_with_overrides("implicit", base, nonsense=1)

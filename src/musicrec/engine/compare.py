@@ -45,8 +45,20 @@ KNN_CANDIDATES: list[tuple[int, float, float]] = [
     (100, 0.5, 0.75),
     (100, 1.2, 0.3),
     (100, 1.2, 1.0),
+    (400, 0.5, 0.75),
+    (400, 1.2, 0.3),
+    (400, 0.5, 0.3),
+    (800, 0.5, 0.3),
+    (400, 0.2, 0.3),
 ]
-EASE_CANDIDATES: list[tuple[float, int]] = [(50.0, 3), (200.0, 3), (500.0, 3), (1000.0, 3)]
+EASE_CANDIDATES: list[tuple[float, int]] = [
+    (10.0, 3),
+    (20.0, 3),
+    (50.0, 3),
+    (200.0, 3),
+    (500.0, 3),
+    (1000.0, 3),
+]
 # (factors, regularization, user bias damping, item bias damping)
 EXPLICIT_CANDIDATES: list[tuple[int, float, float, float]] = [
     (8, 0.2, 10.0, 25.0),

@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from musicrec.engine.data import RatingMatrix
 
-DEFAULT_LAMBDA = 200.0
+DEFAULT_LAMBDA = 50.0
 DEFAULT_MIN_SUPPORT = 3
 
 
