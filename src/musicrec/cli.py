@@ -129,8 +129,8 @@ def train(
 
     Implicit ALS starts from the best parameters of `musicrec tune` when a study exists,
     else from the defaults; flags override either."""
-    from musicrec.services.training import train_and_publish
     from musicrec.services.hyperparameters import tuned_settings
+    from musicrec.services.training import train_and_publish
 
     overrides = {"factors": factors, "iterations": iterations, "regularization": regularization}
     if alpha is not None:
