@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import re
 from pathlib import Path
 
@@ -81,3 +82,11 @@ def test_engines_and_a_missing_spark_engine() -> None:
         assert callable(trainer_for("spark"))
     with pytest.raises(ValueError):
         trainer_for("gpu")
+
+
+def test_creating_a_storage_leaves_the_apps_logging_alone(tmp_path: Path) -> None:
+    audit = logging.getLogger("musicrec.test_tuning_audit")
+    root_handlers = list(logging.getLogger().handlers)
+    open_study(f"sqlite:///{tmp_path / 'study.sqlite3'}", "s", resume=False)
+    assert not audit.disabled  # Alembic's fileConfig would have disabled it
+    assert logging.getLogger().handlers == root_handlers

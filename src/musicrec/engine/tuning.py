@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import logging
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -99,11 +102,33 @@ def _search_params(settings: ImplicitSettings) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _logging_kept() -> Iterator[None]:
+    """Optuna stamps a new storage with Alembic, whose env.py runs ``logging.config.fileConfig``:
+    that replaces the root logger's handlers and disables every existing logger (the app's
+    audit log included). Put all of it back."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    loggers = [
+        logger
+        for logger in logging.root.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    disabled = {logger.name: logger.disabled for logger in loggers}
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+        root.handlers[:] = handlers
+        for logger in loggers:
+            logger.disabled = disabled[logger.name]
+
+
 def _storage(url: str) -> optuna.storages.RDBStorage:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    with warnings.catch_warnings():  # the heartbeat is marked experimental
+    with warnings.catch_warnings(), _logging_kept():  # the heartbeat is marked experimental
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.storages.RDBStorage(
             url, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS
