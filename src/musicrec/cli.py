@@ -110,6 +110,11 @@ def setup(context: click.Context, data_path: Path) -> None:
 @click.option("--iterations", type=click.IntRange(min=1), help="ALS sweeps.")
 @click.option("--regularization", type=click.FloatRange(min=0), help="L2 regularisation.")
 @click.option("--alpha", type=click.FloatRange(min=0), help="Confidence scale (implicit only).")
+@click.option(
+    "--storage",
+    help="The tuning study's database URL (default: tuning.sqlite3 in the instance folder); "
+    "its best parameters are used for what no flag sets.",
+)
 @click.pass_obj
 def train(
     settings: Settings,
@@ -118,8 +123,13 @@ def train(
     iterations: int | None,
     regularization: float | None,
     alpha: float | None,
+    storage: str | None,
 ) -> None:
-    """Train on every rating in the database and publish a new model version."""
+    """Train on every rating in the database and publish a new model version.
+
+    Implicit ALS starts from the best parameters of `musicrec tune` when a study exists,
+    else from the defaults; flags override either."""
+    from musicrec.services.hyperparameters import tuned_settings
     from musicrec.services.training import train_and_publish
 
     overrides = {"factors": factors, "iterations": iterations, "regularization": regularization}
@@ -127,6 +137,13 @@ def train(
         if kind != "implicit":
             raise click.UsageError("--alpha applies to --kind implicit only.")
         overrides["alpha"] = alpha
+    tuned = tuned_settings(settings.instance_dir, storage) if kind == "implicit" else None
+    if tuned is not None:
+        source = tuned[1]
+        click.echo(
+            f"Using the tuned parameters of study {source['study']} (trial {source['trial']}, "
+            f"validation ndcg@10 {source['ndcg@10']:.4f}) where no flag sets them."
+        )
     try:
         with transaction(_database(settings)) as session:
             report = train_and_publish(
@@ -134,6 +151,7 @@ def train(
                 settings.model_dir,
                 kind,
                 keep_versions=settings.keep_models,
+                base=tuned[0] if tuned is not None else None,
                 **overrides,
             )
     except ValueError as error:
@@ -173,16 +191,44 @@ def models(settings: Settings) -> None:
     required=True,
     help="The CSV pair or the hetrec zip/folder.",
 )
-@click.option("--seed", default=42, show_default=True, type=int)
+@click.option(
+    "--seeds",
+    default=None,
+    help="Comma-separated split seeds (default: the five report seeds, never used to choose "
+    "a setting).",
+)
+@click.option(
+    "--storage",
+    help="Evaluate implicit ALS with the best parameters of the tuning study in this database "
+    "URL instead of the defaults.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def evaluate(dataset: Path, seed: int, as_json: bool) -> None:
-    """Offline evaluation of the models on a dataset (the database is not touched)."""
+@click.pass_obj
+def evaluate(
+    settings: Settings, dataset: Path, seeds: str | None, storage: str | None, as_json: bool
+) -> None:
+    """Offline evaluation of the models on a dataset (the database is not touched): each
+    metric's mean and spread over the report seeds."""
     import json
 
+    from musicrec.engine.als import settings_for
     from musicrec.engine.evaluate import evaluate_dataset, format_report
+    from musicrec.engine.validation import REPORT_SEEDS
 
+    try:
+        chosen = tuple(int(s) for s in seeds.split(",")) if seeds else REPORT_SEEDS
+    except ValueError:
+        raise click.BadParameter("seeds must be integers separated by commas") from None
+    model_settings = {kind: settings_for(kind) for kind in ("implicit", "explicit")}
+    if storage is not None:
+        from musicrec.services.hyperparameters import tuned_settings
+
+        tuned = tuned_settings(settings.instance_dir, storage)
+        if tuned is None:
+            raise click.ClickException(f"No finished tuning study in {storage}.")
+        model_settings["implicit"] = tuned[0]
     data = _load_dataset(dataset)
-    result = evaluate_dataset(data, seed, dataset_name=str(dataset))  # type: ignore[arg-type]
+    result = evaluate_dataset(data, chosen, settings=model_settings)
     click.echo(json.dumps(result, indent=2) if as_json else format_report(result))
 
 
@@ -204,6 +250,105 @@ def confirm_artists(settings: Settings, artist_ids: tuple[int, ...], confirm_all
         ids = [view.id for view, _ in pending] if confirm_all else list(artist_ids)
         changed = catalogue.confirm_additions(session, ids)
     click.echo(f"Confirmed {changed} artists.")
+
+
+@main.command()
+@click.option(
+    "--engine",
+    type=click.Choice(["embedded", "spark"]),
+    default="embedded",
+    show_default=True,
+    help="The training engine to tune.",
+)
+@click.option(
+    "--trials",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Completed trials the study should have (a resumed study runs the rest).",
+)
+@click.option("--timeout", type=click.FloatRange(min=0), help="Stop after this many seconds.")
+@click.option("--resume", is_flag=True, help="Continue the stored study of this engine.")
+@click.option(
+    "--dataset",
+    type=click.Path(path_type=Path),
+    help="Tune on a Last.fm folder (CSV pair or hetrec) instead of the app's database.",
+)
+@click.option(
+    "--storage",
+    help="The study's database URL (default: sqlite:///<instance>/tuning.sqlite3; a "
+    "postgresql:// URL works too).",
+)
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write an HTML page of the study (metric by trial, parameter importances) here.",
+)
+@click.pass_obj
+def tune(
+    settings: Settings,
+    engine: str,
+    trials: int,
+    timeout: float | None,
+    resume: bool,
+    dataset: Path | None,
+    storage: str | None,
+    report_dir: Path | None,
+) -> None:
+    """Tune implicit ALS on a validation split with Optuna; every finished trial is stored."""
+    from musicrec.engine import tuning
+
+    try:
+        trainer = tuning.trainer_for(engine)
+    except tuning.EngineUnavailable as error:
+        raise click.ClickException(str(error)) from None
+    if dataset is not None:
+        from musicrec.engine.validation import split_listens
+
+        split = split_listens(_load_dataset(dataset))
+    else:
+        from musicrec.services.hyperparameters import database_split
+
+        engine_db = _database(settings)
+        if not migrate.is_up_to_date(engine_db):
+            raise click.ClickException(
+                "The database schema is not up to date: run `musicrec init-db`."
+            )
+        try:
+            with transaction(engine_db) as session:
+                split = database_split(session)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+    if storage is None:
+        settings.instance_dir.mkdir(parents=True, exist_ok=True)
+        storage = tuning.default_storage(settings.instance_dir)
+    name = tuning.study_name(engine)
+    try:
+        study = tuning.open_study(storage, name, resume=resume)
+    except tuning.StudyExists as error:
+        raise click.ClickException(str(error)) from None
+    done_before = tuning.completed_trials(study)
+    ran = tuning.run_study(
+        study,
+        split,
+        trials=trials,
+        timeout=timeout,
+        trainer=trainer,
+        progress=sys.stderr.isatty(),
+    )
+    click.echo(
+        f"Study {name} in {storage}: ran {ran} trials; {tuning.completed_trials(study)} "
+        f"completed in all ({done_before} before this run)."
+    )
+    if tuning.completed_trials(study):
+        best = study.best_trial
+        click.echo(
+            f"Best: trial {best.number}, validation ndcg@10 {best.value:.4f}, {best.params}. "
+            "`musicrec train` uses it."
+        )
+    if report_dir is not None:
+        click.echo(f"Report: {tuning.write_report(study, report_dir)}")
 
 
 @main.command()

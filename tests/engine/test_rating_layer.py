@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 import pytest
@@ -15,6 +15,7 @@ from musicrec.engine.explicit_als import (
     CALIBRATION_FEATURES,
     IDENTITY_WEIGHTS,
     ExplicitALSModel,
+    UserScale,
     user_scale,
 )
 from musicrec.engine.mapping import minmax_5_10
@@ -41,11 +42,9 @@ def listen_ratings(n_users: int = 300, seed: int = 0) -> tuple[np.ndarray, ...]:
     return users_a, np.array(items), minmax_5_10(users_a, listens_a).astype(np.float64)
 
 
-def test_user_scale_reads_each_rows_scale() -> None:
+def test_user_scale_reads_each_rows_mean_popularity() -> None:
     matrix = sp.csr_matrix(np.array([[5.0, 6.0, 0.0], [0.0, 7.0, 10.0], [0.0, 0.0, 0.0]]))
-    scale = user_scale(matrix, (5.0, 10.0), np.log1p(np.array([1.0, 2.0, 1.0])))
-    np.testing.assert_allclose(scale.top_gap, [1 / 2, 0.0, 0.0])
-    np.testing.assert_allclose(scale.bottom_gap, [0.0, 1 / 2, 0.0])
+    scale = user_scale(matrix, np.log1p(np.array([1.0, 2.0, 1.0])))
     np.testing.assert_allclose(
         scale.mean_log_popularity, [(np.log(2) + np.log(3)) / 2, (np.log(3) + np.log(2)) / 2, 0]
     )
@@ -67,6 +66,20 @@ def test_layer_beats_the_factors_and_the_damped_biases_on_listen_ratings() -> No
     calibrated = rmse(model.predict(users[test], items[test]))
     assert calibrated < rmse(np.clip(model.predict_uncalibrated(users[test], items[test]), 5, 10))
     assert calibrated < rmse(baseline.predict(users[test], items[test]))
+
+
+def test_no_feature_reads_how_the_ratings_were_made() -> None:
+    """Whether a user's known ratings leave the top or bottom of the scale unused told the
+    layer where a per-user mapping put the held-out ratings: those features are gone."""
+    assert CALIBRATION_FEATURES == (
+        "intercept",
+        "bias",
+        "factors",
+        "implicit",
+        "implicit^2",
+        "relative_popularity",
+    )
+    assert [field.name for field in fields(UserScale)] == ["mean_log_popularity"]
 
 
 def test_layer_off_or_too_little_data() -> None:

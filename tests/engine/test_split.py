@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from musicrec.engine.split import holdout_split, new_user_split, random_split
+from musicrec.engine.split import holdout_split, new_user_split, random_split, validation_split
 
 
 def test_holdout_hides_a_fifth_of_each_eligible_user() -> None:
@@ -35,3 +36,26 @@ def test_random_split_size_and_seed() -> None:
     test = random_split(100, fraction=0.2, seed=5)
     assert test.sum() == 20
     np.testing.assert_array_equal(test, random_split(100, fraction=0.2, seed=5))
+
+
+def test_new_user_split_can_give_random_artists() -> None:
+    user_ids = np.repeat(np.arange(40), 30)
+    listens = np.tile(np.arange(30), 40)
+    split = new_user_split(user_ids, listens, fraction=0.25, n_given=10, seed=3, given="random")
+    given_listens = [listens[(user_ids == u) & split.given] for u in split.new_users]
+    assert all(g.size == 10 for g in given_listens)
+    # Not the top 10 (listens 20..29) for every user, as "top" would give.
+    assert any(g.min() < 20 for g in given_listens)
+    top = new_user_split(user_ids, listens, fraction=0.25, n_given=10, seed=3)
+    np.testing.assert_array_equal(top.new_users, split.new_users)
+    with pytest.raises(ValueError):
+        new_user_split(user_ids, listens, given="best")
+
+
+def test_validation_is_carved_from_the_training_rows_only() -> None:
+    user_ids = np.repeat(np.arange(30), 20)
+    test = holdout_split(user_ids, seed=11)
+    validation = validation_split(user_ids, ~test, seed=0)
+    assert validation.any() and not (validation & test).any()
+    # A fifth of each user's training rows (16 -> round(3.2) = 3).
+    assert {int(validation[user_ids == u].sum()) for u in range(30)} == {3}

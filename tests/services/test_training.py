@@ -124,3 +124,18 @@ def test_training_keeps_the_newest_versions_and_the_one_being_served(
 
     # The newest two, plus the version this process still serves (it has not asked again).
     assert ModelStore(models).versions() == [later[2], later[1], served.version]
+
+
+def test_flags_override_the_tuned_base_settings() -> None:
+    from musicrec.engine.als import settings_for
+
+    base = settings_for("implicit", factors=40, alpha=0.5, confidence="log")
+    chosen = training.settings_with_overrides("implicit", base, factors=8, alpha=None)
+    assert (chosen.factors, chosen.alpha, chosen.confidence) == (8, 0.5, "log")
+    assert training.settings_with_overrides("implicit", None, factors=8) == settings_for(
+        "implicit", factors=8
+    )
+    with pytest.raises(ValueError):
+        training.settings_with_overrides("explicit", base)
+    with pytest.raises(ValueError):
+        training.settings_with_overrides("implicit", base, nonsense=1)

@@ -12,8 +12,10 @@ Modules (import what you need; this package imports nothing itself, so the impor
 - ``ranking``: the ``RecommenderModel`` interface, ``ScoredArtist``, ``top_n``;
 - ``model``: shared factor-model code (fold-in, scoring, explanations);
 - ``implicit_als``, ``explicit_als``, ``solve``: the two formulations and the batched solver;
-- ``popularity``: ``popularity_scores`` and the fallback model; ``knn``, ``baselines``:
-  evaluation baselines;
+- ``popularity``: ``popularity_scores`` and the fallback model; ``knn``, ``ease``,
+  ``baselines``: evaluation baselines;
 - ``artifacts``: ``ModelStore`` (atomic versions) and ``ratings_fingerprint``;
-- ``metrics``, ``split``, ``evaluate``, ``compare``: offline evaluation.
+- ``metrics``, ``metrics_batch``, ``split``, ``evaluate``, ``compare``: offline evaluation
+  over the report seeds; ``validation``: the split selection scores on; ``tuning``: the
+  Optuna study of ``musicrec tune``.
 """

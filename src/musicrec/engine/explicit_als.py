@@ -12,26 +12,24 @@ bias baseline, one for users and one for artists) so that biases resting on few 
 towards 0.
 
 Rating-scale layer (``rating_calibration``, on by default). The factors alone barely beat the
-damped-bias baseline on listen-derived ratings (docs/evaluation.md): a per-user min-max or rank
-of listen counts is decided less by taste than by *which* of a user's artists are their top
-ones and by the user's own scale. So predicted ratings go through a small linear layer,
+damped-bias baseline on listen-derived ratings (docs/evaluation.md). So predicted ratings go
+through a small linear layer,
 
-    r_ui ~ w . f_ui,   f_ui = [1, mu + b_u + b_i, x_u . y_i, s_ui, s_ui^2, g+_u, g-_u,
-                               s_ui g+_u, s_ui g-_u, log1p(n_i) - mean_{j in R(u)} log1p(n_j)]
+    r_ui ~ w . f_ui,   f_ui = [1, mu + b_u + b_i, x_u . y_i, s_ui, s_ui^2,
+                               log1p(n_i) - mean_{j in R(u)} log1p(n_j)]
 
 where s_ui is the preference score of an implicit-feedback ALS model fitted on the same
-ratings (which artists a user has: the SVD++ idea, from training data only), g+_u =
-[max_u < r_max] / n_u and g-_u = [min_u > r_min] / n_u say whether the user's known ratings
-leave the top or the bottom of the scale unused (a per-user min-max or rank mapping puts each
-user's top artist at the top: if it is not among the known ratings, an unknown one is more
-likely to be it, the more so the fewer ratings the user has), and the last feature is how popular
-the artist is compared with the user's other artists. The weights w are fitted by ridge
-regression on a held-out 20% of the *training* ratings (models refitted on the other 80%),
-then the models are refitted on all the training ratings. The layer is a deterministic
-function of the training matrix, the parameters and the factors, so it is fitted on first use
-(training and loading stay fast; ranking never needs it) and a model loaded from its arrays
-rebuilds the same layer. It affects ``predict``/``predict_for_ratings`` only; ranking
-and the ``because`` decomposition use the factor scores above.
+ratings (which artists a user has: the SVD++ idea, from training data only) and the last
+feature is how popular the artist is compared with the user's other artists. No feature
+describes how the ratings were made (an earlier version read whether a user's known ratings
+left the top or the bottom of the scale unused, which told it where a per-user mapping had put
+the held-out ratings: a leak, removed). The weights w are fitted by ridge regression on a
+held-out 20% of the *training* ratings (models refitted on the other 80%), then the models
+are refitted on all the training ratings. The layer is a deterministic function of the
+training matrix, the parameters and the factors, so it is fitted on first use (training and
+loading stay fast; ranking never needs it) and a model loaded from its arrays rebuilds the
+same layer. It affects ``predict``/``predict_for_ratings`` only; ranking and the ``because``
+decomposition use the factor scores above.
 
 Why by hand: ``implicit`` only solves the implicit-feedback objective and Spark needs a JVM;
 the batched per-row solver lives in :mod:`musicrec.engine.solve` (no Python loop per user).
@@ -56,10 +54,6 @@ CALIBRATION_FEATURES = (
     "factors",
     "implicit",
     "implicit^2",
-    "top_gap",
-    "bottom_gap",
-    "implicit*top_gap",
-    "implicit*bottom_gap",
     "relative_popularity",
 )
 # w of the uncalibrated model (mu + b_u + b_i + x_u . y_i): the fallback on too little data.
@@ -85,8 +79,6 @@ def pair_features(
     bias: np.ndarray,
     factors: np.ndarray,
     implicit: np.ndarray,
-    top_gap: np.ndarray,
-    bottom_gap: np.ndarray,
     relative_popularity: np.ndarray,
 ) -> np.ndarray:
     """The layer's design matrix, columns in the order of ``CALIBRATION_FEATURES``."""
@@ -97,10 +89,6 @@ def pair_features(
             factors,
             implicit,
             implicit**2,
-            top_gap,
-            bottom_gap,
-            implicit * top_gap,
-            implicit * bottom_gap,
             relative_popularity,
         ]
     )
@@ -110,28 +98,19 @@ def pair_features(
 class UserScale:
     """Per-user statistics of known ratings (arrays over users, or length-1 for a fold-in)."""
 
-    top_gap: np.ndarray  # [max_u < r_max] / n_u: the top of the scale is unused
-    bottom_gap: np.ndarray  # [min_u > r_min] / n_u: the bottom of the scale is unused
     mean_log_popularity: np.ndarray  # mean over the user's artists of log1p(n_j)
 
 
-def user_scale(
-    matrix: sp.csr_matrix, rating_range: tuple[float, float], log_popularity: np.ndarray
-) -> UserScale:
+def user_scale(matrix: sp.csr_matrix, log_popularity: np.ndarray) -> UserScale:
     """:class:`UserScale` of every row of a CSR rating matrix (rows with no ratings: 0)."""
     counts = np.diff(matrix.indptr)
     has = counts > 0
     starts = matrix.indptr[:-1][has]
-    data = np.asarray(matrix.data, dtype=np.float64)
-    top = np.zeros(counts.size)
-    bottom = np.zeros(counts.size)
     popularity = np.zeros(counts.size)
-    if data.size:
+    if matrix.nnz:
         n = counts[has].astype(np.float64)
-        top[has] = (np.maximum.reduceat(data, starts) < rating_range[1]) / n
-        bottom[has] = (np.minimum.reduceat(data, starts) > rating_range[0]) / n
         popularity[has] = np.add.reduceat(log_popularity[matrix.indices], starts) / n
-    return UserScale(top, bottom, popularity)
+    return UserScale(popularity)
 
 
 @dataclass
@@ -157,10 +136,8 @@ class RatingScaleLayer:
         items (-1: unknown); unknown users or items have 0 for the features they lack."""
         ku, ki = user_index >= 0, item_index >= 0
         u, i = np.maximum(user_index, 0), np.maximum(item_index, 0)
-        top = np.where(ku, scale.top_gap[u], 0.0)
-        bottom = np.where(ku, scale.bottom_gap[u], 0.0)
         relative = np.where(ku & ki, self.log_popularity[i] - scale.mean_log_popularity[u], 0.0)
-        return pair_features(base, factors, implicit, top, bottom, relative)
+        return pair_features(base, factors, implicit, relative)
 
     def predict(
         self,
@@ -277,7 +254,7 @@ class ExplicitALSModel(FactorModel[ExplicitSettings]):
             (values[self.items.indices(ids) >= 0], fold.rated, [0, fold.rated.size]),
             shape=(1, len(self.items)),
         )
-        scale = user_scale(row, layer.rating_range, layer.log_popularity)
+        scale = user_scale(row, layer.log_popularity)
         users = (
             np.zeros(targets.shape, dtype=np.int64) if fold.rated.size else -np.ones_like(targets)
         )
@@ -308,7 +285,7 @@ def _layer_parts(
     rating_range = (float(data.min()), float(data.max()))
     log_popularity = np.log1p(np.bincount(matrix.indices, minlength=matrix.shape[1]))
     implicit = _implicit_model(matrix, model.users, model.items, seed)
-    return implicit, log_popularity, rating_range, user_scale(matrix, rating_range, log_popularity)
+    return implicit, log_popularity, rating_range, user_scale(matrix, log_popularity)
 
 
 def fit_scale_layer(

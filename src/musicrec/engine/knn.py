@@ -1,7 +1,8 @@
 """Item-kNN baseline with BM25 weighting, by the ``implicit`` library (evaluation only).
 
 score_i = sum over the user's rated items j of sim(i, j), where sim is the BM25-weighted
-item-item dot product kept to the K nearest neighbours of each item.
+item-item dot product kept to the K nearest neighbours of each item. K, K1 and B were chosen
+on the validation split, as ALS's were (``compare --only baselines``, docs/evaluation.md).
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from threadpoolctl import threadpool_limits
 
 from musicrec.engine.data import RatingMatrix
 
+DEFAULT_NEIGHBOURS = 400
+DEFAULT_K1 = 0.5
+DEFAULT_B = 0.75
+
 
 class ItemKNNModel:
     """Wraps ``implicit.nearest_neighbours.BM25Recommender`` behind id maps."""
@@ -21,7 +26,12 @@ class ItemKNNModel:
     kind = "item-knn-bm25"
 
     def __init__(
-        self, ratings: RatingMatrix, *, neighbours: int = 100, k1: float = 1.2, b: float = 0.75
+        self,
+        ratings: RatingMatrix,
+        *,
+        neighbours: int = DEFAULT_NEIGHBOURS,
+        k1: float = DEFAULT_K1,
+        b: float = DEFAULT_B,
     ):
         from implicit.nearest_neighbours import BM25Recommender
 

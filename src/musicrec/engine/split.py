@@ -38,6 +38,20 @@ def holdout_split(
     return _rank_within_user(user_index, keys) < n_hidden[user_index]
 
 
+def validation_split(
+    user_ids: np.ndarray, train: np.ndarray, *, fraction: float = 0.2, seed: int = 0
+) -> np.ndarray:
+    """Validation mask carved from the rows where ``train`` is true (never from the others):
+    :func:`holdout_split` of the training rows, for choosing settings apart from reporting."""
+    train = np.asarray(train, dtype=bool)
+    validation = np.zeros(train.size, dtype=bool)
+    validation[train] = holdout_split(np.asarray(user_ids)[train], fraction=fraction, seed=seed)
+    return validation
+
+
+GIVEN_CHOICES = ("top", "random")
+
+
 @dataclass(frozen=True)
 class NewUserSplit:
     """Masks over rows: ``train`` (other users), ``given`` (a new user's fold-in input),
@@ -56,17 +70,22 @@ def new_user_split(
     fraction: float = 0.1,
     n_given: int = 10,
     seed: int = 42,
+    given: str = "top",
 ) -> NewUserSplit:
-    """Remove ``fraction`` of users (seeded) from training; each gives their ``n_given``
-    most-listened rows (ties broken at random) and is scored on the rest."""
+    """Remove ``fraction`` of users (seeded) from training; each gives ``n_given`` rows and is
+    scored on the rest: their most-listened rows (``given="top"``, ties broken at random) or
+    rows drawn at random from their history (``given="random"``)."""
+    if given not in GIVEN_CHOICES:
+        raise ValueError(f"given must be one of {GIVEN_CHOICES}")
     users, user_index = dense_index(user_ids)
     rng = np.random.default_rng(seed)
     n_new = max(1, int(round(fraction * users.size)))
     chosen = np.zeros(users.size, dtype=bool)
     chosen[rng.permutation(users.size)[:n_new]] = True
     is_new = chosen[user_index]
-    # Sort by listens descending; the random key only breaks ties.
-    keys = -np.asarray(listens, dtype=np.float64) + rng.random(user_index.size) * 1e-3
+    noise = rng.random(user_index.size)
+    # "top": sort by listens descending, the random key only breaks ties; "random": by the key.
+    keys = noise if given == "random" else -np.asarray(listens, dtype=np.float64) + noise * 1e-3
     top = _rank_within_user(user_index, keys) < n_given
     return NewUserSplit(
         train=~is_new, given=is_new & top, test=is_new & ~top, new_users=users[chosen]

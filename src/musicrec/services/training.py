@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,17 +27,32 @@ class TrainingReport:
     seconds: float
 
 
+def settings_with_overrides(
+    kind: str, base: ModelSettings | None = None, **overrides: Any
+) -> ModelSettings:
+    """``base`` (e.g. a tuning study's best settings; default: the kind's defaults) with the
+    given overrides (None values ignored) applied."""
+    if base is None:
+        return als.settings_for(kind, **overrides)
+    if base.kind != kind:
+        raise ValueError(f"the base settings are for {base.kind} ALS, not {kind}")
+    als.settings_for(kind, **overrides)  # the same checks of names and values
+    return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
 def train_and_publish(
     session: Session,
     model_dir: Path,
     kind: str = als.DEFAULT_KIND,
     *,
     keep_versions: int = DEFAULT_KEEP,
+    base: ModelSettings | None = None,
     **overrides: Any,
 ) -> TrainingReport:
-    """Read the ratings, train, publish atomically, then keep only the newest ``keep_versions``
-    versions (never one being served). Any failure leaves the current version serving."""
-    model_settings = als.settings_for(kind, **overrides)
+    """Read the ratings, train with ``base`` (default: the kind's defaults) and ``overrides``,
+    publish atomically, then keep only the newest ``keep_versions`` versions (never one being
+    served). Any failure leaves the current version serving."""
+    model_settings = settings_with_overrides(kind, base, **overrides)
     start = time.perf_counter()
     data = all_ratings(session)
     if data.ratings.size == 0:

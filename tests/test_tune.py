@@ -1,0 +1,128 @@
+"""``musicrec tune``: a real run killed with SIGKILL and resumed, the Spark engine's message,
+one study per name, and ``musicrec train`` using the study's best parameters."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+from click.testing import CliRunner
+
+import musicrec
+from musicrec.cli import main
+from musicrec.engine.artifacts import ModelStore
+from musicrec.engine.tuning import GRACE_SECONDS, study_name
+from tests.engine.test_evaluate import tiny_listening_data
+from tests.factories import write_csv_pair
+
+STUDY = study_name("embedded")
+
+
+def _tiny_dataset(folder: Path) -> Path:
+    data = tiny_listening_data()
+    artists = [(int(a), f"Artist {a}") for a in data.artist_ids]
+    listens = [
+        (int(u), int(i), int(n))
+        for u, i, n in zip(data.user_ids, data.item_ids, data.listens, strict=True)
+    ]
+    return write_csv_pair(folder, artists=artists, listens=listens)
+
+
+def _states(storage: str) -> dict[int, tuple[str, float | None, dict]]:
+    study = optuna.load_study(study_name=STUDY, storage=storage)
+    return {t.number: (t.state.name, t.value, t.params) for t in study.trials}
+
+
+def _tune(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "musicrec", "tune", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_the_same_study_keeping_its_finished_trials(tmp_path: Path) -> None:
+    dataset = _tiny_dataset(tmp_path / "data")
+    storage = f"sqlite:///{tmp_path / 'study.sqlite3'}"
+    src = str(Path(musicrec.__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": src, "MUSICREC_INSTANCE_DIR": str(tmp_path / "inst")}
+    args = ("--dataset", str(dataset), "--storage", storage)
+    run = _tune(env, *args, "--trials", "10000")
+    deadline = time.monotonic() + 120
+    completed = 0
+    while completed < 2 and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.2)
+        with contextlib.suppress(KeyError):  # until the study is created
+            completed = sum(s == "COMPLETE" for s, _, _ in _states(storage).values())
+    assert completed >= 2, run.communicate()[0].decode()
+    run.send_signal(signal.SIGKILL)
+    assert run.wait(timeout=30) == -signal.SIGKILL
+    killed = _states(storage)
+    finished = {n: row for n, row in killed.items() if row[0] == "COMPLETE"}
+    assert set(s for s, _, _ in killed.values()) <= {"COMPLETE", "RUNNING", "WAITING"}
+    time.sleep(GRACE_SECONDS + 1)  # the killed trial's heartbeat is now stale
+
+    resumed = _tune(env, *args, "--resume", "--trials", str(len(finished) + 3))
+    output = resumed.communicate(timeout=300)[0].decode()
+    assert resumed.returncode == 0, output
+    assert f"{len(finished)} before this run" in output
+
+    after = _states(storage)
+    assert optuna.get_all_study_names(storage) == [STUDY]  # the same study, not a new one
+    for number, row in finished.items():
+        assert after[number] == row  # finished trials kept as they were
+    new = {n: row for n, row in after.items() if n not in killed}
+    assert sum(row[0] == "COMPLETE" for row in new.values()) == 3
+    assert min(new) > max(killed)  # numbering continues
+    # The trial that was running when killed is recorded as failed, not left running.
+    assert all(after[n][0] == "FAIL" for n, row in killed.items() if row[0] == "RUNNING")
+    assert "RUNNING" not in {row[0] for row in after.values()}
+
+
+def _invoke(env: dict[str, str], *args: str):
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_the_spark_engine_is_not_available_yet(settings_env: dict[str, str]) -> None:
+    result = _invoke(settings_env, "tune", "--engine", "spark")
+    if result.exit_code == 0:  # the Spark issue has landed
+        return
+    assert result.exit_code != 0 and "Spark engine is not available" in result.output
+
+
+def test_tune_on_the_database_then_train_uses_the_best_parameters(
+    settings_env: dict[str, str], tmp_path: Path
+) -> None:
+    dataset = _tiny_dataset(tmp_path / "data")
+    _invoke(settings_env, "init-db")
+    _invoke(settings_env, "import-lastfm", str(dataset))
+
+    tuned = _invoke(settings_env, "tune", "--trials", "3")
+    assert tuned.exit_code == 0, tuned.output
+    assert "3 completed in all" in tuned.output
+    again = _invoke(settings_env, "tune", "--trials", "3")
+    assert again.exit_code != 0 and "--resume" in again.output
+
+    storage = f"sqlite:///{Path(settings_env['MUSICREC_INSTANCE_DIR']).resolve()}/tuning.sqlite3"
+    best = optuna.load_study(study_name=STUDY, storage=storage).best_params
+    trained = _invoke(settings_env, "train")
+    assert trained.exit_code == 0 and "Using the tuned parameters" in trained.output
+    store = ModelStore(Path(settings_env["MUSICREC_MODEL_DIR"]))
+    used = store.meta(store.versions()[0])["settings"]
+    assert used["factors"] == best["factors"] and used["confidence"] == best["confidence"]
+    assert np.isclose(used["alpha"], best["alpha"])
+
+    flagged = _invoke(settings_env, "train", "--factors", "5")
+    assert flagged.exit_code == 0
+    used = store.meta(store.versions()[0])["settings"]
+    assert used["factors"] == 5 and used["confidence"] == best["confidence"]
