@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -110,6 +111,23 @@ def setup(context: click.Context, data_path: Path) -> None:
 @click.option("--iterations", type=click.IntRange(min=1), help="ALS sweeps.")
 @click.option("--regularization", type=click.FloatRange(min=0), help="L2 regularisation.")
 @click.option("--alpha", type=click.FloatRange(min=0), help="Confidence scale (implicit only).")
+@click.option(
+    "--engine",
+    type=click.Choice(["embedded", "spark"]),
+    default="embedded",
+    show_default=True,
+    help="Who trains: this process, or Apache Spark (needs the spark extra).",
+)
+@click.option(
+    "--spark-master",
+    help="Spark master URL, e.g. spark://HOST:7077 (default: spark-submit's, else local[*]).",
+)
+@click.option(
+    "--spark-checkpoint-dir",
+    type=click.Path(path_type=Path),
+    help="Spark's checkpoint folder; on a cluster, storage every worker sees "
+    "[default: <instance>/spark-checkpoints].",
+)
 @click.pass_obj
 def train(
     settings: Settings,
@@ -118,18 +136,36 @@ def train(
     iterations: int | None,
     regularization: float | None,
     alpha: float | None,
+    engine: str,
+    spark_master: str | None,
+    spark_checkpoint_dir: Path | None,
 ) -> None:
     """Train on every rating in the database and publish a new model version."""
-    from musicrec.services.training import train_and_publish
+    from musicrec.services.training import SparkTarget, train_and_publish
 
     overrides = {"factors": factors, "iterations": iterations, "regularization": regularization}
     if alpha is not None:
         if kind != "implicit":
             raise click.UsageError("--alpha applies to --kind implicit only.")
         overrides["alpha"] = alpha
+    spark = None
+    if engine == "spark":
+        from musicrec.engine.spark_als import INSTALL_HINT, spark_available
+
+        if not spark_available():
+            raise click.ClickException(INSTALL_HINT)
+        # The JVM must bind to an address that exists; a cluster driver sets its own.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        spark = SparkTarget(
+            spark_master, spark_checkpoint_dir or settings.instance_dir / "spark-checkpoints"
+        )
+    elif spark_master or spark_checkpoint_dir:
+        raise click.UsageError("--spark-master and --spark-checkpoint-dir need --engine spark.")
     try:
         with transaction(_database(settings)) as session:
-            report = train_and_publish(session, settings.model_dir, kind, **overrides)
+            report = train_and_publish(
+                session, settings.model_dir, kind, engine=engine, spark=spark, **overrides
+            )
     except ValueError as error:
         raise click.ClickException(f"{error} The current model stays in place.") from None
     click.echo(
@@ -137,6 +173,22 @@ def train(
         f"factors) from {report.ratings} ratings of {report.users} users and {report.artists} "
         f"artists in {report.seconds:.1f} s."
     )
+
+
+@main.command("export-ratings")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def export_ratings(settings: Settings, path: Path) -> None:
+    """Write every rating to a Parquet snapshot at PATH (user_id, artist_id, rating)."""
+    from musicrec.services.exporting import ExportUnavailable
+    from musicrec.services.exporting import export_ratings as write_snapshot
+
+    try:
+        with transaction(_database(settings)) as session:
+            report = write_snapshot(session, path)
+    except ExportUnavailable as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Wrote {report.ratings} ratings to {report.path}.")
 
 
 @main.command()

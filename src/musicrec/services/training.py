@@ -9,10 +9,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from musicrec.db.ratings import all_ratings
+from musicrec.db.ratings import RatingArrays, all_ratings
 from musicrec.engine import als
 from musicrec.engine.artifacts import ModelStore, ratings_fingerprint
+from musicrec.engine.data import RatingMatrix
+from musicrec.engine.model import FactorModel
 from musicrec.engine.settings import ModelSettings
+
+ENGINES = ("embedded", "spark")
 
 
 @dataclass(frozen=True)
@@ -26,20 +30,42 @@ class TrainingReport:
     seconds: float
 
 
+@dataclass(frozen=True)
+class SparkTarget:
+    """Where ``engine="spark"`` trains: the master (None: spark-submit's, else local[*]) and
+    the checkpoint folder (None: ``spark-checkpoints`` beside the model folder)."""
+
+    master: str | None = None
+    checkpoint_dir: Path | None = None
+
+
 def train_and_publish(
-    session: Session, model_dir: Path, kind: str = als.DEFAULT_KIND, **overrides: Any
+    session: Session,
+    model_dir: Path,
+    kind: str = als.DEFAULT_KIND,
+    *,
+    engine: str = "embedded",
+    spark: SparkTarget | None = None,
+    **overrides: Any,
 ) -> TrainingReport:
-    """Read the ratings, train, publish atomically. Any failure leaves the current version."""
+    """Read the ratings, train (``engine``: embedded or spark), publish atomically. Any
+    failure leaves the current version."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; use one of {ENGINES}")
     model_settings = als.settings_for(kind, **overrides)
     start = time.perf_counter()
     data = all_ratings(session)
     if data.ratings.size == 0:
         raise ValueError("There are no ratings to train on: import data or rate artists first.")
-    model = als.train_arrays(data.user_ids, data.artist_ids, data.ratings, model_settings)
+    engine_metrics: dict[str, Any] = {}
+    if engine == "spark":
+        model, engine_metrics = _train_on_spark(data, model_settings, model_dir, spark)
+    else:
+        model = als.train_arrays(data.user_ids, data.artist_ids, data.ratings, model_settings)
     seconds = time.perf_counter() - start
     version = ModelStore(model_dir).publish(
         model,
-        metrics={"training_seconds": round(seconds, 3)},
+        metrics={"training_seconds": round(seconds, 3), "engine": engine, **engine_metrics},
         data_fingerprint=ratings_fingerprint(data.user_ids, data.artist_ids, data.ratings),
     )
     return TrainingReport(
@@ -51,6 +77,21 @@ def train_and_publish(
         ratings=int(data.ratings.size),
         seconds=seconds,
     )
+
+
+def _train_on_spark(
+    data: RatingArrays, model_settings: ModelSettings, model_dir: Path, spark: SparkTarget | None
+) -> tuple[FactorModel, dict[str, Any]]:
+    from musicrec.engine import spark_als
+
+    spark = spark or SparkTarget()
+    run = spark_als.fit_on_spark(
+        RatingMatrix.from_arrays(data.user_ids, data.artist_ids, data.ratings),
+        model_settings,
+        master=spark.master,
+        checkpoint_dir=spark.checkpoint_dir or model_dir.parent / "spark-checkpoints",
+    )
+    return run.model, {"spark_seconds": run.seconds}
 
 
 def has_model(model_dir: Path) -> bool:
