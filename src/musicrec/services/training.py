@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +33,13 @@ class TrainingReport:
 
 @dataclass(frozen=True)
 class SparkTarget:
-    """Where ``engine="spark"`` trains: the master (None: spark-submit's, else local[*]) and
-    the checkpoint folder (None: ``spark-checkpoints`` beside the model folder)."""
+    """Where ``engine="spark"`` trains: the master (None: spark-submit's, else local[*]), the
+    checkpoint folder (None: ``spark-checkpoints`` beside the model folder) and extra Spark
+    configuration."""
 
     master: str | None = None
     checkpoint_dir: Path | None = None
+    conf: Mapping[str, str] = field(default_factory=dict)
 
 
 def train_and_publish(
@@ -90,6 +93,7 @@ def _train_on_spark(
         model_settings,
         master=spark.master,
         checkpoint_dir=spark.checkpoint_dir or model_dir.parent / "spark-checkpoints",
+        conf=spark.conf,
     )
     return run.model, {"spark_seconds": run.seconds}
 
