@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 STARTER_DATA ?= ../shared/data/lastfm-2k
 HOST ?= 127.0.0.1
 PORT ?= 5000
-# Debian packages the test suite needs (installed with apt when missing).
-TEST_SYSTEM_PACKAGES := chromium chromium-driver
+# Debian packages the test suite needs (installed with apt when missing); the Spark tests need
+# a Java runtime (17, the one PySpark 4 supports), added only when no `java` is on the PATH.
+TEST_SYSTEM_PACKAGES := chromium chromium-driver $(if $(shell command -v java),,openjdk-17-jre-headless)
 
 export STARTER_DATA
 
@@ -21,7 +22,7 @@ $(VENV)/.installed: $(VENV)/bin/python pyproject.toml
 	touch $@
 
 $(VENV)/.test-installed: $(VENV)/.installed pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,spark]'
 	touch $@
 
 run: setup serve
@@ -46,9 +47,9 @@ test-deps: $(VENV)/.test-installed system-deps
 test: test-deps
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
-# The local loop: no browser, nothing marked slow. `make test` and CI run everything.
+# The local loop: no browser, no Spark, nothing marked slow. `make test` and CI run everything.
 test-quick: $(VENV)/.test-installed
-	$(BIN)/python -m pytest -n 2 -m "not browser and not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 -m "not browser and not slow and not spark" $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -93,13 +93,6 @@ def _invoke(env: dict[str, str], *args: str):
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
-def test_the_spark_engine_is_not_available_yet(settings_env: dict[str, str]) -> None:
-    result = _invoke(settings_env, "tune", "--engine", "spark")
-    if result.exit_code == 0:  # the Spark issue has landed
-        return
-    assert result.exit_code != 0 and "Spark engine is not available" in result.output
-
-
 def test_tune_on_the_database_then_train_uses_the_best_parameters(
     settings_env: dict[str, str], tmp_path: Path
 ) -> None:

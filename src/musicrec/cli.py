@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -115,6 +116,23 @@ def setup(context: click.Context, data_path: Path) -> None:
     help="The tuning study's database URL (default: tuning.sqlite3 in the instance folder); "
     "its best parameters are used for what no flag sets.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["embedded", "spark"]),
+    default="embedded",
+    show_default=True,
+    help="Who trains: this process, or Apache Spark (needs the spark extra).",
+)
+@click.option(
+    "--spark-master",
+    help="Spark master URL, e.g. spark://HOST:7077 (default: spark-submit's, else local[*]).",
+)
+@click.option(
+    "--spark-checkpoint-dir",
+    type=click.Path(path_type=Path),
+    help="Spark's checkpoint folder; on a cluster, storage every worker sees "
+    "[default: <instance>/spark-checkpoints].",
+)
 @click.pass_obj
 def train(
     settings: Settings,
@@ -124,13 +142,16 @@ def train(
     regularization: float | None,
     alpha: float | None,
     storage: str | None,
+    engine: str,
+    spark_master: str | None,
+    spark_checkpoint_dir: Path | None,
 ) -> None:
     """Train on every rating in the database and publish a new model version.
 
     Implicit ALS starts from the best parameters of `musicrec tune` when a study exists,
     else from the defaults; flags override either."""
     from musicrec.services.hyperparameters import tuned_settings
-    from musicrec.services.training import train_and_publish
+    from musicrec.services.training import SparkTarget, train_and_publish
 
     overrides = {"factors": factors, "iterations": iterations, "regularization": regularization}
     if alpha is not None:
@@ -144,6 +165,19 @@ def train(
             f"Using the tuned parameters of study {source['study']} (trial {source['trial']}, "
             f"validation ndcg@10 {source['ndcg@10']:.4f}) where no flag sets them."
         )
+    spark = None
+    if engine == "spark":
+        from musicrec.engine.spark_als import INSTALL_HINT, spark_available
+
+        if not spark_available():
+            raise click.ClickException(INSTALL_HINT)
+        # The JVM must bind to an address that exists; a cluster driver sets its own.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        spark = SparkTarget(
+            spark_master, spark_checkpoint_dir or settings.instance_dir / "spark-checkpoints"
+        )
+    elif spark_master or spark_checkpoint_dir:
+        raise click.UsageError("--spark-master and --spark-checkpoint-dir need --engine spark.")
     try:
         with transaction(_database(settings)) as session:
             report = train_and_publish(
@@ -152,6 +186,8 @@ def train(
                 kind,
                 keep_versions=settings.keep_models,
                 base=tuned[0] if tuned is not None else None,
+                engine=engine,
+                spark=spark,
                 **overrides,
             )
     except ValueError as error:
@@ -161,6 +197,22 @@ def train(
         f"factors) from {report.ratings} ratings of {report.users} users and {report.artists} "
         f"artists in {report.seconds:.1f} s."
     )
+
+
+@main.command("export-ratings")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def export_ratings(settings: Settings, path: Path) -> None:
+    """Write every rating to a Parquet snapshot at PATH (user_id, artist_id, rating)."""
+    from musicrec.services.exporting import ExportUnavailable
+    from musicrec.services.exporting import export_ratings as write_snapshot
+
+    try:
+        with transaction(_database(settings)) as session:
+            report = write_snapshot(session, path)
+    except ExportUnavailable as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Wrote {report.ratings} ratings to {report.path}.")
 
 
 @main.command()
@@ -202,10 +254,24 @@ def models(settings: Settings) -> None:
     help="Evaluate implicit ALS with the best parameters of the tuning study in this database "
     "URL instead of the defaults.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["embedded", "spark"]),
+    default="embedded",
+    show_default=True,
+    help="Who trains the ALS models (spark: one local Spark session, or --spark-master).",
+)
+@click.option("--spark-master", help="Spark master URL for --engine spark.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_obj
 def evaluate(
-    settings: Settings, dataset: Path, seeds: str | None, storage: str | None, as_json: bool
+    settings: Settings,
+    dataset: Path,
+    seeds: str | None,
+    storage: str | None,
+    engine: str,
+    spark_master: str | None,
+    as_json: bool,
 ) -> None:
     """Offline evaluation of the models on a dataset (the database is not touched): each
     metric's mean and spread over the report seeds."""
@@ -227,8 +293,14 @@ def evaluate(
         if tuned is None:
             raise click.ClickException(f"No finished tuning study in {storage}.")
         model_settings["implicit"] = tuned[0]
+    from musicrec.engine.tuning import EngineUnavailable, trainer_for
+
+    try:
+        trainer = trainer_for(engine, spark_master)
+    except EngineUnavailable as error:
+        raise click.ClickException(str(error)) from None
     data = _load_dataset(dataset)
-    result = evaluate_dataset(data, chosen, settings=model_settings)
+    result = evaluate_dataset(data, chosen, settings=model_settings, trainer=trainer)
     click.echo(json.dumps(result, indent=2) if as_json else format_report(result))
 
 

@@ -95,3 +95,19 @@ def test_all_ratings_as_arrays_ordered_by_user_then_artist(session: Session) -> 
     np.testing.assert_array_equal(every.artist_ids, [air, muse, air])
     np.testing.assert_array_equal(every.ratings, [5, 8, 2])
     assert every.ratings.dtype == np.int64
+
+
+def test_rating_batches_stream_every_rating_in_order_in_bounded_batches(session: Session) -> None:
+    assert list(ratings.rating_batches(session)) == []
+    ada, bob = _user(session, "ada"), _user(session, "bob")
+    air, muse, keane = _artists(session, "Air", "Muse", "Keane")
+    for user, artist, value in [(bob, air, 2), (ada, keane, 7), (ada, muse, 8), (ada, air, 5)]:
+        ratings.set_rating(session, user, artist, value)
+
+    batches = list(ratings.rating_batches(session, batch_size=3))
+
+    assert [b.ratings.size for b in batches] == [3, 1]
+    every = ratings.all_ratings(session)
+    for name in ("user_ids", "artist_ids", "ratings"):
+        joined = np.concatenate([getattr(b, name) for b in batches])
+        np.testing.assert_array_equal(joined, getattr(every, name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,3 +108,20 @@ def all_ratings(session: Session) -> RatingArrays:
     return RatingArrays(
         user_ids=table[:, 0].copy(), artist_ids=table[:, 1].copy(), ratings=table[:, 2].copy()
     )
+
+
+def rating_batches(session: Session, batch_size: int = 100_000) -> Iterator[RatingArrays]:
+    """Every rating, ordered by user then artist, as arrays of at most ``batch_size`` rows:
+    one query, streamed (``yield_per``), so a snapshot of any size needs bounded memory."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    result = session.execute(
+        select(Rating.user_id, Rating.artist_id, Rating.rating)
+        .order_by(Rating.user_id, Rating.artist_id)
+        .execution_options(yield_per=batch_size)
+    )
+    for rows in result.partitions():
+        table = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+        yield RatingArrays(
+            user_ids=table[:, 0].copy(), artist_ids=table[:, 1].copy(), ratings=table[:, 2].copy()
+        )

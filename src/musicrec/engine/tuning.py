@@ -14,18 +14,22 @@ Optuna is imported lazily: importing the engine stays light.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import logging
+import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from musicrec.engine import spark_als
 from musicrec.engine.als import settings_for, train
+from musicrec.engine.data import RatingMatrix
+from musicrec.engine.model import FactorModel
 from musicrec.engine.settings import (
     CONFIDENCE_WEIGHTINGS,
     ImplicitSettings,
+    ModelSettings,
     settings_from_json,
     settings_to_json,
 )
@@ -55,23 +59,24 @@ class StudyExists(RuntimeError):
     """A study of that name is already stored and ``resume`` was not asked for."""
 
 
-def trainer_for(engine: str) -> Trainer:
-    """The training function of an engine: ``embedded`` is ``als.train``; ``spark`` is the
-    ``train`` of ``musicrec.engine.spark_als`` once that module exists."""
+def trainer_for(engine: str, spark_master: str | None = None) -> Trainer:
+    """The training function of an engine: ``embedded`` is ``als.train``; ``spark`` trains
+    each model on Spark (``spark_als.train_on_spark``) in one session, started on first use."""
     if engine == "embedded":
         return train
     if engine != "spark":
         raise ValueError(f"unknown engine {engine!r}; use one of {ENGINES}")
-    try:
-        module = importlib.import_module("musicrec.engine.spark_als")
-    except ImportError as error:
-        raise EngineUnavailable(
-            f"The Spark engine is not available in this build ({error}); use --engine embedded."
-        ) from None
-    trainer = getattr(module, "train", None)
-    if trainer is None:
-        raise EngineUnavailable("The Spark engine offers no train(matrix, settings) function.")
-    return trainer  # type: ignore[no-any-return]
+    if not spark_als.spark_available():
+        raise EngineUnavailable(spark_als.INSTALL_HINT)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # bind where the machine can
+    sessions: list[Any] = []
+
+    def train_on_spark(matrix: RatingMatrix, settings: ModelSettings) -> FactorModel:
+        if not sessions:
+            sessions.append(spark_als.spark_session(spark_master or spark_als.DEFAULT_MASTER))
+        return spark_als.train_on_spark(matrix, settings, session=sessions[0])
+
+    return train_on_spark
 
 
 def study_name(engine: str = "embedded") -> str:

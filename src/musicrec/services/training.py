@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from musicrec.db.ratings import all_ratings
+from musicrec.db.ratings import RatingArrays, all_ratings
 from musicrec.engine import als
 from musicrec.engine.artifacts import DEFAULT_KEEP, ModelStore, ratings_fingerprint
+from musicrec.engine.data import RatingMatrix
+from musicrec.engine.model import FactorModel
 from musicrec.engine.settings import ModelSettings
+
+ENGINES = ("embedded", "spark")
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,17 @@ def settings_with_overrides(
     return dataclasses.replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
+@dataclass(frozen=True)
+class SparkTarget:
+    """Where ``engine="spark"`` trains: the master (None: spark-submit's, else local[*]), the
+    checkpoint folder (None: ``spark-checkpoints`` beside the model folder) and extra Spark
+    configuration."""
+
+    master: str | None = None
+    checkpoint_dir: Path | None = None
+    conf: Mapping[str, str] = field(default_factory=dict)
+
+
 def train_and_publish(
     session: Session,
     model_dir: Path,
@@ -47,22 +63,31 @@ def train_and_publish(
     *,
     keep_versions: int = DEFAULT_KEEP,
     base: ModelSettings | None = None,
+    engine: str = "embedded",
+    spark: SparkTarget | None = None,
     **overrides: Any,
 ) -> TrainingReport:
-    """Read the ratings, train with ``base`` (default: the kind's defaults) and ``overrides``,
-    publish atomically, then keep only the newest ``keep_versions`` versions (never one being
-    served). Any failure leaves the current version serving."""
+    """Read the ratings, train with ``base`` (default: the kind's defaults) and ``overrides``
+    (``engine``: embedded or spark), publish atomically, then keep only the newest
+    ``keep_versions`` versions (never one being served). Any failure leaves the current
+    version serving."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; use one of {ENGINES}")
     model_settings = settings_with_overrides(kind, base, **overrides)
     start = time.perf_counter()
     data = all_ratings(session)
     if data.ratings.size == 0:
         raise ValueError("There are no ratings to train on: import data or rate artists first.")
-    model = als.train_arrays(data.user_ids, data.artist_ids, data.ratings, model_settings)
+    engine_metrics: dict[str, Any] = {}
+    if engine == "spark":
+        model, engine_metrics = _train_on_spark(data, model_settings, model_dir, spark)
+    else:
+        model = als.train_arrays(data.user_ids, data.artist_ids, data.ratings, model_settings)
     seconds = time.perf_counter() - start
     store = ModelStore(model_dir)
     version = store.publish(
         model,
-        metrics={"training_seconds": round(seconds, 3)},
+        metrics={"training_seconds": round(seconds, 3), "engine": engine, **engine_metrics},
         data_fingerprint=ratings_fingerprint(data.user_ids, data.artist_ids, data.ratings),
     )
     store.prune(keep_versions)
@@ -75,6 +100,22 @@ def train_and_publish(
         ratings=int(data.ratings.size),
         seconds=seconds,
     )
+
+
+def _train_on_spark(
+    data: RatingArrays, model_settings: ModelSettings, model_dir: Path, spark: SparkTarget | None
+) -> tuple[FactorModel, dict[str, Any]]:
+    from musicrec.engine import spark_als
+
+    spark = spark or SparkTarget()
+    run = spark_als.fit_on_spark(
+        RatingMatrix.from_arrays(data.user_ids, data.artist_ids, data.ratings),
+        model_settings,
+        master=spark.master,
+        checkpoint_dir=spark.checkpoint_dir or model_dir.parent / "spark-checkpoints",
+        conf=spark.conf,
+    )
+    return run.model, {"spark_seconds": run.seconds}
 
 
 def has_model(model_dir: Path) -> bool:
