@@ -59,7 +59,7 @@ def _wait_until_up(port: int, process: subprocess.Popen, timeout: float = 120) -
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2):
                 return
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset or timed out (URLError is an OSError too)
             time.sleep(0.5)
     raise RuntimeError("musicrec serve did not answer /api/v1/health in time")
 
@@ -97,7 +97,7 @@ def _call(port: int, method: str, path: str, body: dict | None, token: str = "")
         headers={"Content-Type": "application/json"}
         | ({"Authorization": f"Bearer {token}"} if token else {}),
     )
-    with urllib.request.urlopen(request, timeout=30) as answer:
+    with urllib.request.urlopen(request, timeout=120) as answer:
         return json.loads(answer.read() or b"{}")
 
 

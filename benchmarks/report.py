@@ -145,7 +145,7 @@ def environment() -> dict[str, str]:
         **versions,
         "java": _command_version(["java", "-version"], r'version "([^"]+)"'),
         "postgresql": postgres.server_version(),
-        "wrk": _command_version(["wrk", "-v"], r"wrk ([\d.]+)"),
+        "wrk": _command_version(["wrk", "-v"], r"wrk (?:debian/)?([\w.+-]+)"),
     }
 
 
@@ -176,7 +176,9 @@ def _profile_section(entries: list[Entry]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_docs(entries: list[Entry], started: datetime, load: tuple[str, str], notes: str) -> None:
+def write_docs(
+    entries: list[Entry], started: datetime, load: tuple[str, str], run: str, notes: str
+) -> None:
     """Rewrite docs/benchmarks.md: header, the table, the profile summary, the notes."""
     env = environment()
     header = [
@@ -185,7 +187,7 @@ def write_docs(entries: list[Entry], started: datetime, load: tuple[str, str], n
         "Written by `make bench` (benchmarks/run.py); the figures are also in "
         "[benchmarks/results/latest.json](../benchmarks/results/latest.json).",
         "",
-        f"Measured {started.strftime('%Y-%m-%d %H:%M UTC')} on {env.pop('machine')}, "
+        f"Measured {started.strftime('%Y-%m-%d %H:%M UTC')} ({run}) on {env.pop('machine')}, "
         f"{env.pop('cores')} cores; load average {load[0]} at the start, {load[1]} at the end "
         "(the machine is shared: figures taken while others use the CPU are noisy). Versions: "
         + ", ".join(f"{name} {version}" for name, version in env.items())

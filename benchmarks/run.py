@@ -5,6 +5,7 @@
                                         load runs -> results/quick.json (the docs are left alone)
     python benchmarks/run.py --only serve-http,seed-request    a subset (development)
     python benchmarks/run.py --render   docs/benchmarks.md again from results/latest.json
+    python benchmarks/run.py --quick --publish    quick, but written as latest.json and docs
 
 A case that fails is recorded with its error and the run goes on; the exit status is then 1.
 """
@@ -37,7 +38,9 @@ def cases(quick: bool) -> list[Case]:
         (("train-lastfm2k",), lambda q: [case_train.train_lastfm2k(q)]),
         (
             ("train-scale-tenth",),
-            lambda q: [case_train.train_scale("lastfm360k-tenth", "train-scale-tenth", 3)],
+            lambda q: [
+                case_train.train_scale("lastfm360k-tenth", "train-scale-tenth", 2 if q else 3)
+            ],
         ),
     ]
     if not quick:
@@ -64,10 +67,10 @@ def cases(quick: bool) -> list[Case]:
     return out
 
 
-def run(quick: bool, only: set[str]) -> tuple[list[dict], bool]:
+def run(quick: bool, only: set[str], publish: bool) -> tuple[list[dict], bool]:
     entries: list[dict] = []
     failed = False
-    output = report.RESULTS / ("quick.json" if quick else "latest.json")
+    output = report.RESULTS / ("quick.json" if quick and not publish else "latest.json")
     for names, function in cases(quick):
         if only and not only & set(names):
             continue
@@ -92,27 +95,38 @@ def run(quick: bool, only: set[str]) -> tuple[list[dict], bool]:
     return entries, failed
 
 
+def render(meta: dict, entries: list[dict]) -> None:
+    started = report.datetime.fromisoformat(meta["started"])
+    run = f"`make bench{'-quick' if meta['mode'] == 'quick' else ''}`, {meta['seconds']} s"
+    report.write_docs(entries, started, tuple(meta["load"]), run, NOTES.read_text())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", default="", help="comma-separated case names")
     parser.add_argument("--render", action="store_true")
+    parser.add_argument("--publish", action="store_true", help="quick results as latest.json")
     options = parser.parse_args()
     if options.render:
-        meta = json.loads(META.read_text())
         entries = json.loads((report.RESULTS / "latest.json").read_text())
-        started = report.datetime.fromisoformat(meta["started"])
-        report.write_docs(entries, started, tuple(meta["load"]), NOTES.read_text())
+        render(json.loads(META.read_text()), entries)
         return
     only = {name for name in options.only.split(",") if name}
     started, load_before = report.now(), report.load_average()
     begin = time.perf_counter()
-    entries, failed = run(options.quick, only)
-    print(f"== all done in {time.perf_counter() - begin:.0f} s", flush=True)
-    if not options.quick and not only:
-        load = (load_before, report.load_average())
-        META.write_text(json.dumps({"started": started.isoformat(), "load": load}) + "\n")
-        report.write_docs(entries, started, load, NOTES.read_text())
+    entries, failed = run(options.quick, only, options.publish)
+    seconds = time.perf_counter() - begin
+    print(f"== all done in {seconds:.0f} s", flush=True)
+    if (options.publish or not options.quick) and not only:
+        meta = {
+            "started": started.isoformat(),
+            "load": (load_before, report.load_average()),
+            "mode": "quick" if options.quick else "full",
+            "seconds": round(seconds),
+        }
+        META.write_text(json.dumps(meta) + "\n")
+        render(meta, entries)
     sys.exit(1 if failed else 0)
 
 
