@@ -3,7 +3,8 @@
     python benchmarks/run.py            all cases -> results/latest.json, docs/benchmarks.md
     python benchmarks/run.py --quick    skips train-scale-full, fewer repetitions and shorter
                                         load runs -> results/quick.json (the docs are left alone)
-    python benchmarks/run.py --only serve-http,seed-request    a subset (development)
+    python benchmarks/run.py --only serve-http,seed-request    a subset, merged into the
+                                        results file (the docs are left alone)
     python benchmarks/run.py --render   docs/benchmarks.md again from results/latest.json
     python benchmarks/run.py --quick --publish    quick, but written as latest.json and docs
 
@@ -18,6 +19,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 
 import bench_import
 import case_http
@@ -67,10 +69,22 @@ def cases(quick: bool) -> list[Case]:
     return out
 
 
+def merged(output: Path, found: list[dict]) -> list[dict]:
+    """The output file's entries with ``found`` replacing those of the same cases, in the
+    order the cases run (so ``--only`` updates a few cases of an earlier run)."""
+    entries = json.loads(output.read_text()) if output.exists() else []
+    new = {entry["case"] for entry in found}
+    entries = [entry for entry in entries if entry["case"] not in new] + found
+    order = [name for names, _function in cases(quick=False) for name in names]
+    return sorted(entries, key=lambda entry: order.index(entry["case"]))
+
+
 def run(quick: bool, only: set[str], publish: bool) -> tuple[list[dict], bool]:
-    entries: list[dict] = []
     failed = False
     output = report.RESULTS / ("quick.json" if quick and not publish else "latest.json")
+    if not only:
+        output.unlink(missing_ok=True)
+    entries: list[dict] = []
     for names, function in cases(quick):
         if only and not only & set(names):
             continue
@@ -80,17 +94,16 @@ def run(quick: bool, only: set[str], publish: bool) -> tuple[list[dict], bool]:
             found = function(quick)
         except Exception as error:  # a failed case is reported, the others still run
             traceback.print_exc()
-            failed = True
             found = [
                 {"case": name, "project": {"error": repr(error)}, "reference": {}, "ratio": None}
                 for name in names
             ]
         found = [entry for entry in found if not only or entry["case"] in only]
         failed = failed or any("error" in entry["project"] for entry in found)
-        entries += found
         print(f"   {time.perf_counter() - start:.0f} s", flush=True)
         for entry in found:
             print(f"   {json.dumps(entry)[:400]}", flush=True)
+        entries = merged(output, found)
         report.write_json(entries, output)
     return entries, failed
 
