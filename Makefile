@@ -8,10 +8,11 @@ PORT ?= 5000
 # Debian packages the test suite needs (installed with apt when missing); the Spark tests need
 # a Java runtime (17, the one PySpark 4 supports), added only when no `java` is on the PATH.
 TEST_SYSTEM_PACKAGES := chromium chromium-driver $(if $(shell command -v java),,openjdk-17-jre-headless)
+BENCH_SYSTEM_PACKAGES := wrk $(if $(shell command -v java),,openjdk-17-jre-headless)
 
 export STARTER_DATA
 
-.PHONY: run setup serve test test-quick test-deps system-deps bench lint clean
+.PHONY: run setup serve test test-quick test-deps system-deps bench-system-deps bench bench-quick lint clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,10 @@ $(VENV)/.test-installed: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,spark]'
 	touch $@
 
+$(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@
+
 run: setup serve
 
 setup: $(VENV)/.installed
@@ -33,14 +38,21 @@ setup: $(VENV)/.installed
 serve: $(VENV)/.installed
 	$(BIN)/musicrec serve --host $(HOST) --port $(PORT)
 
-system-deps:
-	@missing=""; for p in $(TEST_SYSTEM_PACKAGES); do \
+define install-missing
+	@missing=""; for p in $(1); do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing system packages:$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; \
 	fi
+endef
+
+system-deps:
+	$(call install-missing,$(TEST_SYSTEM_PACKAGES))
+
+bench-system-deps:
+	$(call install-missing,$(BENCH_SYSTEM_PACKAGES))
 
 test-deps: $(VENV)/.test-installed system-deps
 
@@ -51,8 +63,13 @@ test: test-deps
 test-quick: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -n 2 -m "not browser and not slow and not spark" $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed
-	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+# Every case, ours against the reference (under 30 minutes): benchmarks/results/latest.json and
+# docs/benchmarks.md. The quick mode (CI's smoke test, under 10 minutes) skips train-scale-full.
+bench: $(VENV)/.bench-installed bench-system-deps
+	$(BIN)/python benchmarks/run.py
+
+bench-quick: $(VENV)/.bench-installed bench-system-deps
+	$(BIN)/python benchmarks/run.py --quick
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests benchmarks

@@ -1,106 +1,121 @@
-"""Import the shared Last.fm data into SQLite and PostgreSQL; compare with row-by-row inserts.
+"""import-postgresql and import-sqlite: the Last.fm starter data into an empty database.
 
-Ours: staging tables filled in bulk (COPY / executemany) merged by set-based upserts.
-Reference: what a straightforward implementation does, one INSERT statement per rating row.
-Run: `.venv/bin/python benchmarks/bench_import.py` (STARTER_DATA and
-MUSICREC_BENCH_POSTGRES_URL override the data folder and the PostgreSQL server).
+Ours: staging tables filled in bulk (COPY / executemany) merged by set-based upserts, users,
+artists and ratings in one transaction (``first``), then the same import again with nothing
+changed (``again``). Reference: what a straightforward implementation does, one INSERT
+statement per rating row (ratings alone). Each run uses a fresh database.
 """
 
 from __future__ import annotations
 
-import os
-import sys
+import statistics
 import tempfile
 import time
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import numpy as np
 from sqlalchemy import insert, select, text
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import temporary_postgres_database, write_section  # noqa: E402
-
-from musicrec.datasets import load_lastfm  # noqa: E402
-from musicrec.db import migrate  # noqa: E402
-from musicrec.db.models import Artist, Rating, User  # noqa: E402
-from musicrec.db.session import make_engine  # noqa: E402
-from musicrec.engine.mapping import listens_to_ratings  # noqa: E402
-from musicrec.services.importing import import_listening_data  # noqa: E402
-
-REPO = Path(__file__).resolve().parent.parent
-DATA = Path(os.environ.get("STARTER_DATA") or REPO.parent / "shared" / "data" / "lastfm-2k")
+import postgres
+import sources
+import subjects
+from measure import summary
 
 
-def timed(function) -> float:  # type: ignore[no-untyped-def]
+def timed(function: Callable[[], object]) -> float:
     start = time.perf_counter()
     function()
     return time.perf_counter() - start
 
 
-def row_by_row_ratings(engine, data) -> None:  # type: ignore[no-untyped-def]
-    """The reference: one INSERT per rating, ids looked up in dictionaries first."""
+def row_by_row_ratings(engine, data, rows: int) -> None:  # type: ignore[no-untyped-def]
+    """The reference: one INSERT per rating (the first ``rows``), ids looked up in
+    dictionaries first."""
     user_index = np.unique(data.user_ids, return_inverse=True)[1]
-    ratings = listens_to_ratings(user_index, data.listens)
+    ratings = subjects.ratings_from_listens(user_index, data.listens)
     with engine.begin() as connection:
-        users = dict(connection.execute(select(User.lastfm_id, User.id)).all())
-        artists = dict(connection.execute(select(Artist.lastfm_id, Artist.id)).all())
+        users = dict(connection.execute(select(subjects.User.lastfm_id, subjects.User.id)).all())
+        artists = dict(
+            connection.execute(select(subjects.Artist.lastfm_id, subjects.Artist.id)).all()
+        )
         connection.execute(text("DELETE FROM ratings"))
         for user, artist, rating, listens in zip(
-            data.user_ids.tolist(),
-            data.item_ids.tolist(),
-            ratings.tolist(),
-            data.listens.tolist(),
+            data.user_ids[:rows].tolist(),
+            data.item_ids[:rows].tolist(),
+            ratings[:rows].tolist(),
+            data.listens[:rows].tolist(),
             strict=True,
         ):
             connection.execute(
-                insert(Rating).values(
+                insert(subjects.Rating).values(
                     user_id=users[user],
                     artist_id=artists[artist],
-                    rating=rating,
+                    rating=int(rating),
                     source="lastfm",
                     listens=listens,
                 )
             )
 
 
-def measure(url: str, data) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    first = timed(lambda: import_listening_data(engine, data, location="bench"))
-    again = timed(lambda: import_listening_data(engine, data, location="bench"))
-    reference = timed(lambda: row_by_row_ratings(engine, data))
-    engine.dispose()
-    return {"first": first, "again": again, "reference": reference}
+def measure_once(url: str, data, reference_rows: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Ours twice; then the reference, on ``reference_rows`` ratings (0: none) scaled to all."""
+    engine = subjects.make_engine(url)
+    try:
+        subjects.migrate.upgrade(engine)
+        first = timed(lambda: subjects.import_listening_data(engine, data, location="bench"))
+        again = timed(lambda: subjects.import_listening_data(engine, data, location="bench"))
+        figures = {"first": first, "again": again}
+        if reference_rows:
+            seconds = timed(lambda: row_by_row_ratings(engine, data, reference_rows))
+            figures["reference"] = seconds * data.listens.size / reference_rows
+    finally:
+        engine.dispose()
+    return figures
 
 
-def main() -> None:
-    load = time.perf_counter()
-    data = load_lastfm(DATA)
-    read_seconds = time.perf_counter() - load
-    results = {}
+@contextmanager
+def temporary_sqlite_database() -> Iterator[str]:
     with tempfile.TemporaryDirectory() as folder:
-        results["SQLite"] = measure(f"sqlite:///{folder}/bench.sqlite3", data)
-    with temporary_postgres_database() as url:
-        results["PostgreSQL"] = measure(url, data)
-    rows = [
-        "| database | first import (ours) | second import, no change (ours) "
-        "| ratings row by row (reference) | speed-up on ratings |",
-        "|---|---|---|---|---|",
-    ]
-    for database, figures in results.items():
-        rows.append(
-            f"| {database} | {figures['first']:.2f} s | {figures['again']:.2f} s "
-            f"| {figures['reference']:.2f} s | {figures['reference'] / figures['first']:.0f}x |"
+        yield f"sqlite:///{folder}/bench.sqlite3"
+
+
+QUICK_REFERENCE_ROWS = 10_000
+DATABASES: dict[str, Callable[[], AbstractContextManager[str]]] = {
+    "import-postgresql": postgres.temporary_postgres_database,
+    "import-sqlite": temporary_sqlite_database,
+}
+
+
+def import_cases(quick: bool) -> list[dict]:
+    """Ours: 3 runs (quick: 1). The reference takes 10-80 s a run: once on every rating
+    (quick: on the first 10,000, scaled to all)."""
+    data = subjects.load_lastfm(sources.SHARED)
+    runs = 1 if quick else 3
+    reference_rows = min(QUICK_REFERENCE_ROWS, data.listens.size) if quick else data.listens.size
+    entries = []
+    for case, database in DATABASES.items():
+        figures = []
+        for run in range(runs):
+            with database() as url:
+                figures.append(measure_once(url, data, reference_rows if run == 0 else 0))
+        project = {
+            "label": "musicrec import (bulk staging + upserts): users, artists, ratings",
+            **summary([f["first"] for f in figures]),
+            "again_median_s": statistics.median(f["again"] for f in figures),
+        }
+        reference = {
+            "label": "one INSERT per rating row (ratings alone)",
+            **summary([f["reference"] for f in figures if "reference" in f]),
+        }
+        if reference_rows < data.listens.size:
+            reference["label"] += f", timed on the first {reference_rows:,} and scaled to all"
+        entries.append(
+            {
+                "case": case,
+                "project": project,
+                "reference": reference,
+                "ratio": reference["median_s"] / project["median_s"],
+            }
         )
-    body = (
-        f"`{DATA}`: {data.source_rows:,} rows -> {data.n_users:,} users, "
-        f"{data.artist_ids.size:,} artists, {data.listens.size:,} ratings. Reading and validating "
-        f"the files: {read_seconds:.2f} s (not included below). Ours writes users, artists and "
-        "ratings in one transaction; the reference writes the ratings alone.\n\n" + "\n".join(rows)
-    )
-    print(body)
-    write_section("Import of the Last.fm starter data", body)
-
-
-if __name__ == "__main__":
-    main()
+    return entries

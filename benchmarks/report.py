@@ -1,60 +1,218 @@
-"""Write one benchmark's section into docs/benchmarks.md, keeping the other sections."""
+"""The results as JSON (benchmarks/results/) and as the table of docs/benchmarks.md."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+import postgres
+from measure import BENCHMARKS, REPO
 
-from musicrec.db.session import normalise_url
+RESULTS = BENCHMARKS / "results"
+DOCS = REPO / "docs" / "benchmarks.md"
 
-REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-TITLE = (
-    "# Benchmarks\n\nWritten by `make bench`; each section is replaced when its benchmark runs.\n"
-)
+Entry = dict
 
 
-POSTGRES = os.environ.get(
-    "MUSICREC_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
 
 
-@contextmanager
-def temporary_postgres_database() -> Iterator[str]:
-    """A fresh database on the benchmark's PostgreSQL server, dropped afterwards."""
-    admin = create_engine(normalise_url(POSTGRES), isolation_level="AUTOCOMMIT")
-    name = f"musicrec_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+def _s(seconds: float) -> str:
+    return f"{seconds:.2f} s" if seconds < 100 else f"{seconds:.0f} s"
+
+
+def _timing(side: dict) -> str:
+    median, p99 = side["median_s"], side["p99_s"]
+    if median < 0.1:
+        return f"median {_ms(median)}, p99 {_ms(p99)} ({side['runs']:,} runs)"
+    return f"median {_s(median)} of {side['runs']}"
+
+
+def _cells(entry: Entry) -> tuple[str, str]:
+    case, project, reference = entry["case"], entry["project"], entry["reference"]
+    if "error" in project:
+        return f"failed: {project['error']}", "-"
+    if case == "train-lastfm2k":
+        return tuple(  # type: ignore[return-value]
+            f"fit {_timing(side)}; whole process {_s(side['whole_process_median_s'])}"
+            for side in (project, reference)
+        )
+    if case.startswith("train-scale"):
+        return (
+            f"{project['median_s']:.2f} s/iteration ({_s(project['training_s'])} for 15), "
+            f"peak RSS {project['peak_rss_mb']:,.0f} MB",
+            f"{reference['median_s']:.2f} s/iteration ({_s(reference['fit_s'])} for "
+            f"{reference['iterations']}), JVM peak RSS {reference['peak_rss_mb']:,.0f} MB",
+        )
+    if case.startswith("serve-inprocess"):
+        return tuple(  # type: ignore[return-value]
+            f"new user: {_timing(side)}; known user: median "
+            f"{_ms(side['known_user']['median_s'])}, p99 {_ms(side['known_user']['p99_s'])}"
+            for side in (project, reference)
+        )
+    if case == "serve-http":
+        return (
+            f"recommendations {project['rps']:.0f} req/s at saturation; at 200 req/s p50 "
+            f"{project['p50_ms']:.1f} ms, p99 {project['p99_ms']:.1f} ms; errors "
+            f"{project['errors']}; search {project['search_rps']:.0f} req/s",
+            f">= {reference['rps']:.0f} req/s, p99 <= {reference['p99_ms']:.0f} ms, "
+            f"{reference['errors']} errors, search >= {reference['search_rps']:.0f} req/s",
+        )
+    if case == "seed-request":
+        return (
+            f"one HTTP request: {_timing(project)}; whole process "
+            f"{_s(project['whole_process_median_s'])}",
+            f"whole process: {_timing(reference)}",
+        )
+    return _timing(project), _timing(reference)
+
+
+TARGETS: dict[str, tuple[str, Callable[[Entry], bool]]] = {
+    "train-lastfm2k": (">= 25x, fit alone", lambda e: e["ratio"] >= 25),
+    "train-scale-tenth": (">= 15x per iteration", lambda e: e["ratio"] >= 15),
+    "train-scale-full": (
+        ">= 10x per iteration; 15 iterations < 70 s, peak RSS < 2 GB",
+        lambda e: (
+            e["ratio"] >= 10
+            and e["project"]["training_s"] < 70
+            and e["project"]["peak_rss_mb"] < 2048
+        ),
+    ),
+    "serve-inprocess": (
+        "median <= 2 ms, p99 <= 10 ms",
+        lambda e: e["project"]["median_s"] <= 0.002 and e["project"]["p99_s"] <= 0.010,
+    ),
+    "serve-inprocess-292k": ("median <= 3 ms", lambda e: e["project"]["median_s"] <= 0.003),
+    "serve-http": (
+        ">= 400 req/s, p99 <= 50 ms at 200/s, 0 errors, search >= 1,000 req/s",
+        lambda e: (
+            e["project"]["rps"] >= 400
+            and e["project"]["p99_ms"] <= 50
+            and e["project"]["errors"] == 0
+            and e["project"]["search_rps"] >= 1000
+        ),
+    ),
+    "seed-request": (">= 500x", lambda e: e["ratio"] >= 500),
+    "import-postgresql": ("< 5 s", lambda e: e["project"]["median_s"] < 5),
+    "import-sqlite": ("< 5 s", lambda e: e["project"]["median_s"] < 5),
+}
+
+
+def _met(entry: Entry) -> str:
+    if "error" in entry["project"]:
+        return "failed"
+    return "yes" if TARGETS[entry["case"]][1](entry) else "**no**"
+
+
+def write_json(entries: list[Entry], path: Path) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    path.write_text(json.dumps(entries, indent=2) + "\n")
+
+
+def _command_version(command: list[str], pattern: str) -> str:
     try:
-        yield make_url(normalise_url(POSTGRES)).set(database=name).render_as_string(False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        output = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    found = re.search(pattern, output.stdout + output.stderr)
+    return found.group(1) if found else "unknown"
 
 
-def machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+def _cpu() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
 
 
-def write_section(heading: str, body: str) -> None:
-    """Replace the ``## heading`` section of the report (or append it) with ``body``."""
-    text = REPORT.read_text() if REPORT.exists() else TITLE
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    section = f"## {heading}\n\nMeasured {stamp} on {machine()}.\n\n{body.strip()}\n"
-    pattern = re.compile(rf"^## {re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _match: section + "\n", text).rstrip() + "\n"
-    else:
-        text = text.rstrip() + "\n\n" + section
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(text)
+def environment() -> dict[str, str]:
+    """Machine, cores and versions, for the report's header."""
+    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    packages = ("numpy", "scipy", "implicit", "pyspark", "gunicorn", "flask", "sqlalchemy")
+    versions = {name: metadata.version(name) for name in packages}
+    return {
+        "machine": f"{platform.machine()}, {_cpu()}, {memory_kb / 2**20:.0f} GB RAM",
+        "cores": str(os.cpu_count()),
+        "python": platform.python_version(),
+        **versions,
+        "java": _command_version(["java", "-version"], r'version "([^"]+)"'),
+        "postgresql": postgres.server_version(),
+        "wrk": _command_version(["wrk", "-v"], r"wrk (?:debian/)?([\w.+-]+)"),
+    }
+
+
+def _profile_section(entries: list[Entry]) -> str:
+    http = next((e for e in entries if e["case"] == "serve-http"), None)
+    if http is None or "profile" not in http["project"]:
+        return ""
+    profile = http["project"]["profile"]
+    lines = [
+        "## Where a request's time goes",
+        "",
+        f"py-spy sampled every gunicorn process during a saturated run of `POST "
+        f"/api/v1/me/recommendations` (flame graph: [{Path(profile['svg']).name}]"
+        f"(../{profile['svg']})). Shares of all samples:",
+        "",
+        "| on CPU (top of the stack) | share | within musicrec (anywhere in the stack) | share |",
+        "|---|---|---|---|",
+    ]
+    own, inclusive = profile["self"], profile["musicrec, inclusive"]
+    for row in range(max(len(own), len(inclusive))):
+        left = own[row] if row < len(own) else ("", 0.0)
+        right = inclusive[row] if row < len(inclusive) else ("", 0.0)
+        lines.append(
+            f"| `{left[0]}` | {left[1]:.1%} | `{right[0]}` | {right[1]:.1%} |"
+            if right[0]
+            else f"| `{left[0]}` | {left[1]:.1%} | | |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(
+    entries: list[Entry], started: datetime, load: tuple[str, str], run: str, notes: str
+) -> None:
+    """Rewrite docs/benchmarks.md: header, the table, the profile summary, the notes."""
+    env = environment()
+    header = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (benchmarks/run.py); the figures are also in "
+        "[benchmarks/results/latest.json](../benchmarks/results/latest.json).",
+        "",
+        f"Measured {started.strftime('%Y-%m-%d %H:%M UTC')} ({run}) on {env.pop('machine')}, "
+        f"{env.pop('cores')} cores; load average {load[0]} at the start, {load[1]} at the end "
+        "(the machine is shared: figures taken while others use the CPU are noisy). Versions: "
+        + ", ".join(f"{name} {version}" for name, version in env.items())
+        + ".",
+        "",
+        "Ratio = reference median / project median (how many times faster ours is); for "
+        "serve-http, our requests a second / the target's.",
+        "",
+        "| case | project (musicrec) | reference | ratio | target | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for entry in entries:
+        ours, theirs = _cells(entry)
+        ratio = "-" if entry["ratio"] is None else f"{entry['ratio']:,.1f}x"
+        target = TARGETS.get(entry["case"], ("-", None))[0]
+        header.append(
+            f"| {entry['case']} | {ours} | {theirs} | {ratio} | {target} | {_met(entry)} |"
+        )
+    text = "\n".join(header) + "\n\n" + _profile_section(entries) + "\n" + notes.strip() + "\n"
+    DOCS.write_text(text)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_average() -> str:
+    return " / ".join(f"{value:.1f}" for value in os.getloadavg())

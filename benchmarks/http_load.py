@@ -1,0 +1,156 @@
+"""Bounded HTTP load on 127.0.0.1: wrk at saturation, and an open-loop client at a fixed rate.
+
+wrk (Debian package) runs closed-loop: 16 connections each send the next request when the
+previous answer arrives, which measures throughput at saturation. Latency under a fixed
+arrival rate needs an open-loop client (wrk2 is not packaged in Debian), so ``fixed_rate``
+issues requests on a schedule (request i at start + i / rate) from asyncio, each on its own
+connection with ``Connection: close``, and measures latency from the scheduled time, so a slow
+server cannot slow the arrivals down and hide its queueing (coordinated omission).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from measure import BENCHMARKS
+
+HOST = "127.0.0.1"
+WRK_SCRIPT = BENCHMARKS / "wrk" / "rotate.lua"
+REQUEST_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Load:
+    """What to request: ``recommend`` with Bearer tokens, or ``get`` with paths."""
+
+    mode: str
+    lines: list[str]
+
+    def request(self, number: int, port: int) -> bytes:
+        line = self.lines[number % len(self.lines)]
+        if self.mode == "recommend":
+            head = (
+                f"POST /api/v1/me/recommendations?n=10 HTTP/1.1\r\nAuthorization: Bearer {line}"
+                "\r\nContent-Length: 0"
+            )
+        else:
+            head = f"GET {line} HTTP/1.1"
+        return f"{head}\r\nHost: {HOST}:{port}\r\nConnection: close\r\n\r\n".encode()
+
+
+def wrk(port: int, load: Load, folder: Path, seconds: int, connections: int = 16) -> dict:
+    """Requests a second at saturation (wrk, 2 threads), latency percentiles, errors."""
+    lines = folder / f"wrk-{load.mode}.txt"
+    lines.write_text("\n".join(load.lines) + "\n")
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        f"{REQUEST_TIMEOUT_S:.0f}s",
+        "-s",
+        str(WRK_SCRIPT),
+        f"http://{HOST}:{port}",
+        "--",
+        load.mode,
+        str(lines),
+    ]
+    finished = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 60, check=True
+    )
+    found = [line for line in finished.stdout.splitlines() if line.startswith("WRK ")]
+    figures = json.loads(found[-1][4:])
+    return {
+        "rps": figures["requests"] / (figures["duration_us"] / 1e6),
+        "p50_ms": figures["p50_us"] / 1000,
+        "p99_ms": figures["p99_us"] / 1000,
+        "errors": figures["status_errors"] + figures["socket_errors"],
+        "requests": figures["requests"],
+        "connections": connections,
+        "seconds": seconds,
+    }
+
+
+async def _one(port: int, payload: bytes) -> bool:
+    """Send one request on a new connection; True when the answer is 2xx."""
+    reader, writer = await asyncio.open_connection(HOST, port)
+    try:
+        writer.write(payload)
+        await writer.drain()
+        answer = await reader.read()
+    finally:
+        writer.close()
+    status = answer.split(b" ", 2)[1] if answer.startswith(b"HTTP/") else b"0"
+    return status.startswith(b"2")
+
+
+async def _fixed_rate(port: int, load: Load, rate: float, seconds: float) -> dict:
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.1
+    latencies: list[float] = []
+    errors = 0
+
+    async def scheduled(number: int, due: float) -> None:
+        nonlocal errors
+        try:
+            ok = await asyncio.wait_for(_one(port, load.request(number, port)), REQUEST_TIMEOUT_S)
+        except (OSError, TimeoutError):
+            ok = False
+        latencies.append(loop.time() - due)
+        errors += not ok
+
+    tasks = []
+    for number in range(int(rate * seconds)):
+        due = start + number / rate
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        tasks.append(asyncio.create_task(scheduled(number, due)))
+    await asyncio.gather(*tasks)
+    values = np.asarray(latencies) * 1000
+    return {
+        "rate": rate,
+        "seconds": seconds,
+        "requests": len(latencies),
+        "p50_ms": float(np.percentile(values, 50)),
+        "p99_ms": float(np.percentile(values, 99)),
+        "errors": errors,
+    }
+
+
+def fixed_rate(port: int, load: Load, rate: float, seconds: float) -> dict:
+    """p50 / p99 latency (from the scheduled time) and errors at ``rate`` requests a second."""
+    return asyncio.run(_fixed_rate(port, load, rate, seconds))
+
+
+def sequential(port: int, load: Load, requests: int) -> list[float]:
+    """Seconds of each of ``requests`` requests sent one after another (an idle server)."""
+
+    async def run() -> list[float]:
+        times = []
+        for number in range(requests):
+            start = time.perf_counter()
+            if not await _one(port, load.request(number, port)):
+                raise RuntimeError("a sequential request failed")
+            times.append(time.perf_counter() - start)
+        return times
+
+    return asyncio.run(run())
+
+
+def settle(port: int, within_s: float = 60.0) -> float:
+    """Wait until the server answers /api/v1/health in under 100 ms again (requests a load
+    left queued in the listen backlog are served first); the seconds it took."""
+    load = Load("get", ["/api/v1/health"])
+    start = time.perf_counter()
+    while time.perf_counter() - start < within_s:
+        if sequential(port, load, 1)[0] < 0.1:
+            break
+        time.sleep(0.5)
+    return time.perf_counter() - start

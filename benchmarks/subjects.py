@@ -1,0 +1,157 @@
+"""Every use of musicrec by the benchmarks, in one place.
+
+The benchmarks touch the project only through these functions, so a change of the engine's
+or the database layer's names is fixed here once. Nothing else in ``benchmarks/`` imports
+``musicrec``; the command line (``python -m musicrec ...``) is used for whole processes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from musicrec.datasets import load_lastfm
+from musicrec.db import migrate
+from musicrec.db.models import Artist, Rating, User
+from musicrec.db.session import make_engine, normalise_url, transaction
+from musicrec.engine.als import settings_for, train
+from musicrec.engine.artifacts import ModelStore
+from musicrec.engine.data import IdMap, RatingMatrix
+from musicrec.engine.implicit_als import bm25_stats, confidence_matrix
+from musicrec.engine.mapping import listens_to_ratings
+from musicrec.engine.model import FactorModel
+from musicrec.engine.settings import ImplicitSettings
+from musicrec.services.importing import ImportSummary
+from musicrec.services.importing import import_listening_data as _import_listening_data
+
+__all__ = [
+    "Artist",
+    "FactorModel",
+    "Rating",
+    "User",
+    "import_listening_data",
+    "load_lastfm",
+    "make_engine",
+    "migrate",
+    "normalise_url",
+]
+
+
+def ratings_from_listens(user_index: np.ndarray, listens: np.ndarray) -> np.ndarray:
+    """The import's mapping of play counts to 1..10 ratings; ``user_index`` is dense."""
+    return listens_to_ratings(user_index, listens).astype(np.float64)
+
+
+def shared_arrays(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(user ids, artist ids, ratings, catalogue) of the shared Last.fm data as imported."""
+    data = load_lastfm(folder)
+    ratings = ratings_from_listens(np.unique(data.user_ids, return_inverse=True)[1], data.listens)
+    return data.user_ids, data.item_ids, ratings, data.artist_ids
+
+
+def rating_matrix(
+    user_ids: np.ndarray,
+    item_ids: np.ndarray,
+    ratings: np.ndarray,
+    catalogue: np.ndarray | None = None,
+) -> RatingMatrix:
+    return RatingMatrix.from_arrays(user_ids, item_ids, ratings, catalogue=catalogue)
+
+
+def dense_rating_matrix(
+    user_index: np.ndarray, item_index: np.ndarray, ratings: np.ndarray, shape: tuple[int, int]
+) -> RatingMatrix:
+    """A rating matrix over ids 0..n-1 with distinct pairs (synthetic data), built without
+    ``RatingMatrix.from_arrays``'s checks: its np.unique calls are hash-based in NumPy 2.4 and
+    take minutes at 17.5M pairs, which is set-up, not the training being measured."""
+    matrix = sp.csr_matrix(
+        (ratings.astype(np.float32), (user_index, item_index)), shape=shape, dtype=np.float32
+    )
+    matrix.sort_indices()
+    return RatingMatrix(IdMap(np.arange(shape[0])), IdMap(np.arange(shape[1])), matrix)
+
+
+def import_listening_data(engine: Any, data: Any, *, location: str) -> ImportSummary:
+    """The import as ``musicrec import-lastfm`` runs it: one committed transaction."""
+    with transaction(engine) as session:
+        return _import_listening_data(session, data, location=location)
+
+
+def params(**overrides: Any) -> ImplicitSettings:
+    """The default (implicit) model's settings with ``overrides``."""
+    settings = settings_for("implicit", **overrides)
+    assert isinstance(settings, ImplicitSettings)
+    return settings
+
+
+def train_model(matrix: RatingMatrix, settings: ImplicitSettings) -> FactorModel:
+    """Our whole training: confidence weighting, then implicit ALS."""
+    return train(matrix, settings)
+
+
+def training_confidence(matrix: RatingMatrix, settings: ImplicitSettings) -> sp.csr_matrix:
+    """The confidence values our engine trains on (BM25-weighted and scaled by alpha)."""
+    stats = bm25_stats(matrix.matrix, settings.bm25_k1, settings.bm25_b)
+    return confidence_matrix(matrix.matrix, settings.confidence, settings.alpha, stats)
+
+
+def matrix_shape(matrix: RatingMatrix) -> tuple[int, int, int]:
+    """(users, artists, ratings) of a rating matrix."""
+    users, items = matrix.shape
+    return users, items, int(matrix.matrix.nnz)
+
+
+def users_with_ratings(matrix: RatingMatrix, at_least: int) -> np.ndarray:
+    """Dense positions of the users with at least ``at_least`` ratings."""
+    return np.flatnonzero(np.diff(matrix.matrix.indptr) >= at_least)
+
+
+def rated_by(matrix: RatingMatrix, position: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """(user id, artist ids, ratings) of the user at a dense position."""
+    start, end = matrix.matrix.indptr[position], matrix.matrix.indptr[position + 1]
+    artists = matrix.items.ids[matrix.matrix.indices[start:end]]
+    return int(matrix.users.ids[position]), artists, matrix.matrix.data[start:end].astype(float)
+
+
+def factors(model: FactorModel) -> tuple[np.ndarray, np.ndarray]:
+    """(user factors, item factors) as float32, the dtype the implicit library serves with."""
+    return model.user_factors.astype(np.float32), model.item_factors.astype(np.float32)
+
+
+def confidence_row(
+    model: FactorModel, artist_ids: np.ndarray, ratings: np.ndarray
+) -> sp.csr_matrix:
+    """A new user's row of confidences, weighted as the model does in its fold-in."""
+    columns = model.items.indices(artist_ids)
+    values = model.confidence(columns, ratings)  # type: ignore[attr-defined]
+    rows = np.zeros(columns.size, dtype=np.int64)
+    return sp.csr_matrix((values, (rows, columns)), shape=(1, len(model.items)))
+
+
+def known_user_row(model: FactorModel, user_id: int) -> tuple[int, sp.csr_matrix]:
+    """(dense index, training row of confidences) of a user in the model."""
+    index = model.users.index(user_id)
+    row = model.train[index]
+    confidence = model.confidence(row.indices, row.data.astype(np.float64))  # type: ignore[attr-defined]
+    return index, sp.csr_matrix((confidence, row.indices, row.indptr), shape=row.shape)
+
+
+def recommend_new_user(model: FactorModel, artist_ids: np.ndarray, ratings: np.ndarray) -> list:
+    """What a request does: fold in from 10 ratings, top 10 with three reasons each."""
+    return model.recommend_for_ratings(artist_ids, ratings, n=10, explain=3)
+
+
+def recommend_known_user(model: FactorModel, user_id: int) -> list:
+    """Top 10 for a user in the model, with three reasons each."""
+    return model.recommend(user_id, n=10, explain=3)
+
+
+def recommend_from_newest_model(model_dir: Path, artist_ids: list[int], ratings: list[int]) -> list:
+    """Load the newest published model version and recommend for one user's ratings."""
+    loaded = ModelStore(model_dir).current()
+    if loaded is None:
+        raise FileNotFoundError(f"no model version in {model_dir}")
+    return loaded.model.recommend_for_ratings(artist_ids, ratings, n=10, explain=3)
