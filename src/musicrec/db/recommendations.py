@@ -46,13 +46,14 @@ def add_recommendations(
         }
         for item in items
     ]
+    # One statement for all rows (insertmanyvalues), compiled once and cached: the parameters
+    # go separately, not into the statement's text.
     statement = (
         upsert_insert(session, Recommendation)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["user_id", "artist_id"])
         .returning(Recommendation.artist_id)
     )
-    return set(session.execute(statement).scalars())
+    return set(session.execute(statement, rows).scalars())
 
 
 def user_recommendations(session: Session, user_id: int) -> list[Recommendation]:
