@@ -38,6 +38,7 @@ class Settings:
     secret_key: str
     model_dir: Path
     keep_models: int = 5
+    proxy_hops: int = 0  # reverse proxies in front whose X-Forwarded-* headers are trusted
     env: str = "development"
     rate_limits: str = "10/minute"
     rate_limit_storage: str = "memory://"
@@ -68,6 +69,7 @@ class Settings:
             secret_key=secret_key,
             model_dir=model_dir,
             keep_models=max(1, int(env.get("MUSICREC_KEEP_MODELS", 5))),
+            proxy_hops=max(0, int(env.get("MUSICREC_PROXY_HOPS", 0))),
             env=mode,
             rate_limits=env.get("MUSICREC_RATE_LIMITS", "10/minute"),
             rate_limit_storage=env.get("MUSICREC_RATE_LIMIT_STORAGE", "memory://"),

@@ -124,3 +124,21 @@ def test_the_session_cookie_and_its_csrf_secret_are_renewed_at_log_in_and_log_ou
     assert accepted.status_code == 302
     assert after_logout is None or after_logout.value != after_login.value
     assert replayed.status_code == 400  # the secret went with the session
+
+
+def test_behind_a_proxy_the_forwarded_address_is_the_client(
+    app_settings,
+    db_engine,  # type: ignore[no-untyped-def]
+) -> None:
+    from flask import request
+
+    from tests.web.test_security_support import built_app
+
+    seen: list[str | None] = []
+    with built_app(app_settings, proxy_hops=1) as proxied:
+        proxied.before_request(lambda: seen.append(request.remote_addr))
+        proxied.test_client().get("/api/v1/health", headers={"X-Forwarded-For": "198.51.100.9"})
+    with built_app(app_settings) as direct:
+        direct.before_request(lambda: seen.append(request.remote_addr))
+        direct.test_client().get("/api/v1/health", headers={"X-Forwarded-For": "198.51.100.9"})
+    assert seen == ["198.51.100.9", "127.0.0.1"]
