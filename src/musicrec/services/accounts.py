@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from musicrec.db import auth_sessions, users
 from musicrec.db.models import User
 from musicrec.db.types import utcnow
-from musicrec.services.errors import Conflict, InvalidInput
+from musicrec.services.errors import Conflict, InvalidInput, NotFound
 from musicrec.services.passwords import (
     hash_password,
     needs_rehash,
@@ -100,3 +100,13 @@ def delete_account(session: Session, user: User, password: str) -> None:
     if not verify_password(user.password_hash, password):
         raise InvalidInput({"password": "This is not your password."})
     users.delete_user(session, user.id)
+
+
+def make_admin(session: Session, username: str) -> User:
+    """Give an existing account the admin role (not committed: the caller owns the transaction)."""
+    user = users.find_by_username(session, username)
+    if user is None or user.password_hash is None:
+        raise NotFound(f"No account can log in as {username!r}: sign up first.")
+    user.is_admin = True
+    session.flush()
+    return user

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from musicrec.db.ratings import all_ratings
 from musicrec.engine import als
 from musicrec.engine.artifacts import DEFAULT_KEEP, ModelStore, ratings_fingerprint
+from musicrec.engine.model import IterationCallback
 from musicrec.engine.settings import ModelSettings
 
 
@@ -32,21 +33,34 @@ def train_and_publish(
     kind: str = als.DEFAULT_KIND,
     *,
     keep_versions: int = DEFAULT_KEEP,
+    on_iteration: IterationCallback | None = None,
     **overrides: Any,
 ) -> TrainingReport:
     """Read the ratings, train, publish atomically, then keep only the newest ``keep_versions``
-    versions (never one being served). Any failure leaves the current version serving."""
+    versions (never one being served). Any failure leaves the current version serving.
+
+    The training loss after each sweep is kept in the version's metrics (``loss``) and passed
+    to ``on_iteration`` as it comes."""
     model_settings = als.settings_for(kind, **overrides)
     start = time.perf_counter()
     data = all_ratings(session)
     if data.ratings.size == 0:
         raise ValueError("There are no ratings to train on: import data or rate artists first.")
-    model = als.train_arrays(data.user_ids, data.artist_ids, data.ratings, model_settings)
+    losses: list[float | None] = []
+
+    def record(iteration: int, loss: float | None) -> None:
+        losses.append(loss)
+        if on_iteration is not None:
+            on_iteration(iteration, loss)
+
+    model = als.train_arrays(
+        data.user_ids, data.artist_ids, data.ratings, model_settings, on_iteration=record
+    )
     seconds = time.perf_counter() - start
     store = ModelStore(model_dir)
     version = store.publish(
         model,
-        metrics={"training_seconds": round(seconds, 3)},
+        metrics={"training_seconds": round(seconds, 3), "loss": losses},
         data_fingerprint=ratings_fingerprint(data.user_ids, data.artist_ids, data.ratings),
     )
     store.prune(keep_versions)
