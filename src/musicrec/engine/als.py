@@ -11,9 +11,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from musicrec.engine.data import IdMap, RatingMatrix
-from musicrec.engine.model import IterationCallback
 from musicrec.engine.explicit_als import ExplicitALSModel, train_explicit
 from musicrec.engine.implicit_als import Bm25Stats, ImplicitALSModel, train_implicit
+from musicrec.engine.model import IterationCallback
 from musicrec.engine.settings import (
     ExplicitSettings,
     ImplicitSettings,
