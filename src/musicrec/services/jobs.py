@@ -20,6 +20,7 @@ from musicrec.db.models import Job
 from musicrec.services.errors import Conflict, NotFound, ServiceError
 
 RECENT_JOBS = 50
+JOB_NAMES = {"train": "training", "tune": "tuning run", "import": "import"}
 
 
 class JobSender(Protocol):
@@ -86,7 +87,8 @@ def queue_job(
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise Conflict({"kind": f"A {kind} job is already queued or running."}) from None
+        name = JOB_NAMES.get(kind, kind)
+        raise Conflict({"kind": f"A {name} is already queued or running."}) from None
     try:
         sender.send(job.id)
     except Exception as error:  # noqa: BLE001 - whatever the queue's client raises

@@ -30,24 +30,24 @@ POLL_SECONDS = 1.0
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
-def make_huey(settings: Settings) -> Huey:
+def make_huey(settings: Settings, name: str = QUEUE_NAME) -> Huey:
     url = settings.job_queue_url.strip()
     if url.startswith(REDIS_SCHEMES):
-        return RedisHuey(QUEUE_NAME, url=url, results=False)
+        return RedisHuey(name, url=url, results=False)
     if url:
         raise ConfigurationError(
             f"MUSICREC_JOB_QUEUE_URL must be a redis:// URL or empty (SQLite), not {url!r}."
         )
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(QUEUE_NAME, filename=str(settings.instance_dir / QUEUE_FILE), results=False)
+    return SqliteHuey(name, filename=str(settings.instance_dir / QUEUE_FILE), results=False)
 
 
 class JobQueue:
     """Sends job ids to the worker; in the worker, runs them. One per process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, name: str = QUEUE_NAME) -> None:
         self.settings = settings
-        self.huey = make_huey(settings)
+        self.huey = make_huey(settings, name)
         self._run_job = self.huey.task(name="run_job")(self._execute)
         self.huey.periodic_task(crontab(), name="tick")(self.tick)
         self._engine: Engine | None = None

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+
 from flask import current_app
 
+from musicrec.config import Settings
 from musicrec.services.catalogue import Catalogue
+from musicrec.services.queue import JobQueue
 from musicrec.services.recommending import RecommendationService
 
 CATALOGUE = "musicrec.catalogue"
 RECOMMENDATIONS = "musicrec.recommendations"
+JOB_QUEUE = "musicrec.job_queue"
+_job_queue_lock = threading.Lock()
 
 
 def catalogue() -> Catalogue:
@@ -18,4 +24,14 @@ def catalogue() -> Catalogue:
 
 def recommendations() -> RecommendationService:
     value: RecommendationService = current_app.extensions[RECOMMENDATIONS]
+    return value
+
+
+def job_queue() -> JobQueue:
+    """The app's handle on the task queue, opened on first use (most requests never need it)."""
+    with _job_queue_lock:
+        if JOB_QUEUE not in current_app.extensions:
+            settings: Settings = current_app.config["MUSICREC_SETTINGS"]
+            current_app.extensions[JOB_QUEUE] = JobQueue(settings)
+        value: JobQueue = current_app.extensions[JOB_QUEUE]
     return value
