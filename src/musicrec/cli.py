@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import Engine
@@ -125,7 +126,11 @@ def train(
     """Train on every rating in the database and publish a new model version."""
     from musicrec.services.training import train_and_publish
 
-    overrides = {"factors": factors, "iterations": iterations, "regularization": regularization}
+    overrides: dict[str, Any] = {
+        "factors": factors,
+        "iterations": iterations,
+        "regularization": regularization,
+    }
     if alpha is not None:
         if kind != "implicit":
             raise click.UsageError("--alpha applies to --kind implicit only.")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 600, 220
-LEFT, RIGHT, TOP, BOTTOM = 52, 12, 14, 34  # margins around the plot area
+LEFT, RIGHT, TOP, BOTTOM = 64, 12, 14, 34  # margins around the plot area
 
 
 def _frame(title: str, body: list[str]) -> Markup:
@@ -27,7 +27,7 @@ def _number(value: float) -> str:
         return f"{value / 1000:.1f}k".replace(".0k", "k")
     if value == int(value):
         return str(int(value))
-    return f"{value:.3g}"
+    return f"{value:.3g}" if abs(value) >= 0.001 else f"{value:.2e}"
 
 
 def _axes(low: float, high: float) -> list[str]:
@@ -123,7 +123,7 @@ def share_bar(share: float, *, title: str, caption: str) -> Markup:
     share = min(max(share, 0.0), 1.0)
     inner = WIDTH - LEFT - RIGHT
     return Markup(
-        f'<svg class="chart chart-short" viewBox="0 0 {WIDTH} 60" role="img" '
+        f'<svg class="chart" viewBox="0 0 {WIDTH} 60" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
         f"<title>{escape(title)}</title>"
         f'<rect class="track" x="{LEFT}" y="8" width="{inner}" height="20" rx="4"/>'
