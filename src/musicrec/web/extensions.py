@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from flask import current_app
 
 from musicrec.config import Settings
 from musicrec.services.catalogue import Catalogue
-from musicrec.services.queue import JobQueue
 from musicrec.services.recommending import RecommendationService
+
+if TYPE_CHECKING:
+    from musicrec.services.queue import JobQueue
 
 CATALOGUE = "musicrec.catalogue"
 RECOMMENDATIONS = "musicrec.recommendations"
@@ -28,7 +31,10 @@ def recommendations() -> RecommendationService:
 
 
 def job_queue() -> JobQueue:
-    """The app's handle on the task queue, opened on first use (most requests never need it)."""
+    """The app's handle on the task queue, opened on first use (most requests never need it;
+    huey and its Redis client are not even imported until then)."""
+    from musicrec.services.queue import JobQueue
+
     with _job_queue_lock:
         if JOB_QUEUE not in current_app.extensions:
             settings: Settings = current_app.config["MUSICREC_SETTINGS"]
