@@ -130,9 +130,12 @@ def test_publishing_under_load_fails_no_request_and_every_worker_swaps(
             while not stop.is_set():
                 calls += 1
                 try:
-                    if calls % 2:
-                        batch = _call(base + "/api/v1/me/recommendations?n=1", "POST", token)
-                        seen.append((time.monotonic(), batch["model_version"]))
+                    if calls % 3 == 0:
+                        sent_at = time.monotonic()  # a request sent later must see the swap
+                        health = _call(base + "/api/v1/health")
+                        seen.append((sent_at, health["model_version"]))
+                    elif calls % 3 == 1:
+                        _call(base + "/api/v1/me/recommendations?n=1", "POST", token)
                     else:
                         _call(base + f"/api/v1/artists/{second_taste[calls % 40]}/similar?n=5")
                 except Exception as error:  # noqa: BLE001 - every failure is counted
@@ -147,7 +150,7 @@ def test_publishing_under_load_fails_no_request_and_every_worker_swaps(
             report = train_in_transaction(db_engine, settings.model_dir, factors=4, iterations=3)
             published.append((time.monotonic(), report.version))
             time.sleep(1.5)
-        time.sleep(SWAP_SECONDS + 1.5)
+        time.sleep(SWAP_SECONDS + 3.0)
         stop.set()
         for thread in threads:
             thread.join()
