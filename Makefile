@@ -35,8 +35,9 @@ run: setup serve
 setup: $(VENV)/.installed
 	$(BIN)/musicrec setup --data "$(STARTER_DATA)"
 
+# The web server and the job worker together; Ctrl-C (or SIGTERM) stops both.
 serve: $(VENV)/.installed
-	$(BIN)/musicrec serve --host $(HOST) --port $(PORT)
+	$(BIN)/musicrec run --host $(HOST) --port $(PORT)
 
 define install-missing
 	@missing=""; for p in $(1); do \

@@ -95,3 +95,40 @@ def train_in_transaction(engine: Engine, model_dir: Path, *args: Any, **override
     """Train and publish from the database's ratings, as ``musicrec train`` does."""
     with transaction(engine) as session:
         return train_and_publish(session, model_dir, *args, **overrides)
+
+
+def seed_two_tastes(
+    engine: Engine, listeners: int = 20, artists_per_taste: int = 10
+) -> tuple[list[int], list[int]]:
+    """Two groups of listeners, each rating only its own group of artists (an obvious right
+    answer for a fold-in: rate one group's artist, get that group's artists). Returns the
+    artist ids of each taste."""
+    from sqlalchemy import insert
+
+    from musicrec.db.models import Artist, Rating, User
+
+    tastes: tuple[list[int], list[int]] = ([], [])
+    with engine.begin() as connection:
+        for taste, ids in enumerate(tastes):
+            for n in range(artists_per_taste):
+                name = f"Taste {taste} artist {n}"
+                ids.append(
+                    connection.execute(
+                        insert(Artist)
+                        .values(name=name, name_key=name.casefold())
+                        .returning(Artist.id)
+                    ).scalar_one()
+                )
+        for listener in range(listeners):
+            name = f"listener:{listener}"
+            user_id = connection.execute(
+                insert(User).values(username=name, username_key=name).returning(User.id)
+            ).scalar_one()
+            ids = tastes[listener % 2]
+            rows = [
+                {"user_id": user_id, "artist_id": artist, "rating": 5 + (listener + i) % 6}
+                for i, artist in enumerate(ids)
+                if (listener + i) % 4
+            ]
+            connection.execute(insert(Rating), [{**row, "source": "lastfm"} for row in rows])
+    return tastes

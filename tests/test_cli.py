@@ -1,7 +1,15 @@
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -81,3 +89,41 @@ def test_setup_is_fast_to_repeat(settings_env: dict[str, str], tmp_path: Path) -
 
     assert first.exit_code == 0 and second.exit_code == 0
     assert "imported before: nothing to do" in second.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_run_serves_with_a_worker_beside_and_sigterm_stops_both(
+    settings_env: dict[str, str],
+) -> None:
+    assert _invoke(settings_env, "init-db").exit_code == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    run = subprocess.Popen(
+        [sys.executable, "-m", "musicrec", "run", "--port", str(port), "--workers", "1"],
+        env={**os.environ, **settings_env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
+                break
+            except OSError:
+                assert run.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        children = Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()
+        commands = [Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") for pid in children]
+        assert sorted(command[3].decode() for command in commands) == ["serve", "worker"]
+
+        run.send_signal(signal.SIGTERM)
+
+        assert run.wait(timeout=60) == 0
+        for pid in children:
+            assert not Path(f"/proc/{pid}").exists()
+    finally:
+        if run.poll() is None:
+            run.kill()

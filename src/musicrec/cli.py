@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import Engine
@@ -153,7 +157,11 @@ def train(
     from musicrec.services.hyperparameters import tuned_settings
     from musicrec.services.training import SparkTarget, train_and_publish
 
-    overrides = {"factors": factors, "iterations": iterations, "regularization": regularization}
+    overrides: dict[str, Any] = {
+        "factors": factors,
+        "iterations": iterations,
+        "regularization": regularization,
+    }
     if alpha is not None:
         if kind != "implicit":
             raise click.UsageError("--alpha applies to --kind implicit only.")
@@ -439,3 +447,76 @@ def serve(host: str, port: int, workers: int | None, worker_class: str) -> None:
     from musicrec.web.server import serve as run_server
 
     run_server(host, port, workers, worker_class)
+
+
+@main.command()
+@click.option(
+    "--poll-seconds",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Longest wait between two looks at an idle SQLite queue (Redis pushes at once).",
+)
+@click.pass_obj
+def worker(settings: Settings, poll_seconds: float) -> None:
+    """Run background jobs (trainings, tuning runs, imports) and scheduled retraining."""
+    import logging
+
+    from musicrec.services.queue import JobQueue
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if not migrate.is_up_to_date(_database(settings)):
+        raise click.ClickException("The database schema is not up to date: run `musicrec init-db`.")
+    JobQueue(settings).run_worker(poll_seconds)
+
+
+@main.command("create-admin")
+@click.argument("username")
+@click.pass_obj
+def create_admin(settings: Settings, username: str) -> None:
+    """Give the existing account USERNAME the admin role (the operator's page at /admin)."""
+    from musicrec.services.accounts import make_admin
+    from musicrec.services.errors import NotFound
+
+    try:
+        with transaction(_database(settings)) as session:
+            user = make_admin(session, username)
+    except NotFound as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"{user.username} is an admin: the operator's page is at /admin.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="Gunicorn workers (default: one per core).")
+def run(host: str, port: int, workers: int | None) -> None:
+    """Serve the web app and run the job worker beside it; stopping one stops both."""
+    serve_args = ["serve", "--host", host, "--port", str(port)]
+    if workers is not None:
+        serve_args += ["--workers", str(workers)]
+    children = [
+        subprocess.Popen([sys.executable, "-m", "musicrec", *args])
+        for args in (["worker"], serve_args)
+    ]
+
+    def stop(_signum: int = 0, _frame: object = None) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.2)
+    finally:
+        stop()
+        for child in children:
+            try:
+                child.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    code = max(child.returncode or 0 for child in children)
+    if code:
+        sys.exit(code)

@@ -11,6 +11,9 @@
 | MUSICREC_RATE_LIMIT_STORAGE | memory:// (e.g. redis://127.0.0.1:6379 to share) |
 | MUSICREC_SESSION_IDLE_MINUTES | 60                                            |
 | MUSICREC_SESSION_MAX_HOURS    | 24                                            |
+| MUSICREC_JOB_QUEUE_URL | sqlite (<instance>/jobs.sqlite3); redis://host:port/db in production |
+| MUSICREC_RETRAIN_AFTER_RATINGS | 500 new or changed ratings queue a training; 0: never  |
+| MUSICREC_RETRAIN_AFTER_HOURS   | 24: a training at least this often; 0: never           |
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ class Settings:
     rate_limit_storage: str = "memory://"
     session_idle: timedelta = timedelta(minutes=60)
     session_max: timedelta = timedelta(hours=24)
+    job_queue_url: str = ""  # empty: a SQLite queue file in the instance folder
+    retrain_after_ratings: int = 500
+    retrain_after: timedelta = timedelta(hours=24)
 
     @property
     def is_production(self) -> bool:
@@ -75,6 +81,9 @@ class Settings:
             rate_limit_storage=env.get("MUSICREC_RATE_LIMIT_STORAGE", "memory://"),
             session_idle=timedelta(minutes=float(env.get("MUSICREC_SESSION_IDLE_MINUTES", 60))),
             session_max=timedelta(hours=float(env.get("MUSICREC_SESSION_MAX_HOURS", 24))),
+            job_queue_url=env.get("MUSICREC_JOB_QUEUE_URL", ""),
+            retrain_after_ratings=max(0, int(env.get("MUSICREC_RETRAIN_AFTER_RATINGS", 500))),
+            retrain_after=timedelta(hours=float(env.get("MUSICREC_RETRAIN_AFTER_HOURS", 24))),
         )
 
     def check(self) -> None:

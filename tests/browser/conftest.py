@@ -77,8 +77,9 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
 
 
 @pytest.fixture(scope="session")
-def live_server(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of ``musicrec serve`` on a fresh SQLite database with the starter data."""
+def live_instance(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of a fresh instance set up with the starter data (SQLite, a model):
+    what ``musicrec`` commands need to act on the live server's instance."""
     instance = tmp_path_factory.mktemp("browser-instance")
     env = {
         **os.environ,
@@ -100,7 +101,13 @@ def live_server(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     )
     if setup.returncode != 0:
         pytest.fail(f"musicrec setup failed ({setup.returncode}):\n{setup.stdout}\n{setup.stderr}")
+    return env
 
+
+@pytest.fixture(scope="session")
+def live_server(live_instance: dict[str, str]) -> Iterator[str]:
+    """The base URL of ``musicrec serve`` on a fresh SQLite database with the starter data."""
+    instance = Path(live_instance["MUSICREC_INSTANCE_DIR"])
     port = _free_port()
     log = instance / "serve.log"
     with log.open("wb") as log_file:
@@ -108,7 +115,7 @@ def live_server(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             _musicrec_command(
                 "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"
             ),
-            env=env,
+            env=live_instance,
             cwd=instance,
             stdout=log_file,
             stderr=subprocess.STDOUT,

@@ -234,3 +234,19 @@ def test_fold_in_with_no_known_artist_falls_back_to_popularity(blocks_mixed: Rat
     popular = [r.artist_id for r in PopularityModel.fit(blocks_mixed).recommend_for_ratings([], [])]
     recs = train(blocks_mixed, IMPLICIT).recommend_for_ratings([99999], [10])
     assert [r.artist_id for r in recs] == popular and all(r.because == () for r in recs)
+
+
+@pytest.mark.parametrize("settings", [IMPLICIT, EXPLICIT], ids=["implicit", "explicit"])
+def test_each_sweep_reports_its_training_loss_without_changing_the_model(
+    settings: ModelSettings, blocks_mixed: RatingMatrix
+) -> None:
+    reported: list[tuple[int, float | None]] = []
+
+    watched = train(blocks_mixed, settings, lambda sweep, loss: reported.append((sweep, loss)))
+    unwatched = train(blocks_mixed, settings)
+
+    assert [sweep for sweep, _loss in reported] == list(range(1, settings.iterations + 1))
+    losses = [loss for _sweep, loss in reported]
+    assert all(loss is not None and loss >= 0 for loss in losses)
+    assert losses[-1] <= losses[0]  # type: ignore[operator]
+    np.testing.assert_allclose(watched.item_factors, unwatched.item_factors, rtol=1e-5, atol=1e-6)

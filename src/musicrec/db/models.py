@@ -1,4 +1,4 @@
-"""The schema: users, artists, ratings, recommendations and the record of data imports."""
+"""The schema: users, artists, ratings, recommendations, background jobs and data imports."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
     true,
 )
@@ -26,6 +27,10 @@ from musicrec.db.types import UTCDateTime, utcnow
 
 RATING_MIN, RATING_MAX = 1, 10
 RATING_SOURCES = ("manual", "spotify", "lastfm")
+JOB_KINDS = ("train", "tune", "import")
+JOB_STATES = ("queued", "running", "done", "failed")
+# Kinds of which at most one job may be queued or running at a time (a unique partial index).
+EXCLUSIVE_JOB_KINDS = ("train", "tune")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -54,6 +59,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     lastfm_id: Mapped[int | None] = mapped_column(Integer, unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Operators: the operator's page and the admin API (`musicrec create-admin USERNAME`).
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     ratings: Mapped[list[Rating]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -180,3 +187,54 @@ class DataImport(Base):
     artists: Mapped[int] = mapped_column(Integer)
     ratings: Mapped[int] = mapped_column(Integer)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def _quoted(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+class Job(Base):
+    """Long work done by the worker process (``musicrec worker``): a training, a tuning run, an
+    import. The worker writes its state, progress and heartbeat here; the web reads them.
+
+    ``worker`` names the process running it (``<host>-<pid>``) and ``heartbeat_at`` says when it
+    last proved alive, so a job whose worker died is retried or failed, never left running.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_quoted(JOB_KINDS)})", name="kind_known"),
+        CheckConstraint(f"state IN ({_quoted(JOB_STATES)})", name="state_known"),
+        CheckConstraint("progress >= 0 AND progress <= 1", name="progress_range"),
+        Index("ix_jobs_user_id", "user_id"),
+        Index("ix_jobs_state", "state"),
+        # Never two trainings (or tuning runs) at once, whoever queued them.
+        Index(
+            "uq_jobs_one_active_per_kind",
+            "kind",
+            unique=True,
+            sqlite_where=text(
+                f"state IN ('queued', 'running') AND kind IN ({_quoted(EXCLUSIVE_JOB_KINDS)})"
+            ),
+            postgresql_where=text(
+                f"state IN ('queued', 'running') AND kind IN ({_quoted(EXCLUSIVE_JOB_KINDS)})"
+            ),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    # Why it was queued: "admin", "new ratings", "schedule", "cli", ...
+    reason: Mapped[str] = mapped_column(String(64), default="")
+    params: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -31,6 +31,13 @@ def find_by_login(session: Session, login: str) -> User | None:
     ).scalar_one_or_none()
 
 
+def find_by_username(session: Session, username: str) -> User | None:
+    """The account named ``username`` (case-insensitive), whether or not it can log in."""
+    return session.execute(
+        select(User).where(User.username_key == username_key(username.strip()))
+    ).scalar_one_or_none()
+
+
 def username_taken(session: Session, username: str) -> bool:
     found = session.execute(select(User.id).where(User.username_key == username_key(username)))
     return found.first() is not None

@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from musicrec.engine.data import IdMap, RatingMatrix
 from musicrec.engine.explicit_als import ExplicitALSModel, train_explicit
 from musicrec.engine.implicit_als import Bm25Stats, ImplicitALSModel, train_implicit
+from musicrec.engine.model import IterationCallback
 from musicrec.engine.settings import (
     ExplicitSettings,
     ImplicitSettings,
@@ -34,15 +35,18 @@ def settings_for(kind: str = DEFAULT_KIND, **overrides: Any) -> ModelSettings:
 
 
 def train(
-    ratings: RatingMatrix, settings: ModelSettings | None = None
+    ratings: RatingMatrix,
+    settings: ModelSettings | None = None,
+    on_iteration: IterationCallback | None = None,
 ) -> ImplicitALSModel | ExplicitALSModel:
-    """Train the formulation ``settings`` belong to (default: ``settings_for()``)."""
+    """Train the formulation ``settings`` belong to (default: ``settings_for()``);
+    ``on_iteration(iteration, loss)`` is called after each sweep, loss on the training data."""
     settings = settings_for() if settings is None else settings
     if ratings.matrix.nnz == 0:
         raise ValueError("no ratings to train on")
     if isinstance(settings, ExplicitSettings):
-        return train_explicit(ratings, settings)
-    return train_implicit(ratings, settings)
+        return train_explicit(ratings, settings, on_iteration)
+    return train_implicit(ratings, settings, on_iteration)
 
 
 def train_arrays(
@@ -52,10 +56,13 @@ def train_arrays(
     settings: ModelSettings | None = None,
     *,
     catalogue: np.ndarray | None = None,
+    on_iteration: IterationCallback | None = None,
 ) -> ImplicitALSModel | ExplicitALSModel:
     """Train from parallel arrays of database ids and 1..10 ratings."""
     return train(
-        RatingMatrix.from_arrays(user_ids, artist_ids, ratings, catalogue=catalogue), settings
+        RatingMatrix.from_arrays(user_ids, artist_ids, ratings, catalogue=catalogue),
+        settings,
+        on_iteration,
     )
 
 

@@ -44,7 +44,7 @@ import scipy.sparse as sp
 
 from musicrec.engine.data import IdMap, RatingMatrix
 from musicrec.engine.implicit_als import ImplicitALSModel, train_implicit
-from musicrec.engine.model import FactorModel, FoldIn
+from musicrec.engine.model import FactorModel, FoldIn, IterationCallback
 from musicrec.engine.settings import ExplicitSettings, ImplicitSettings
 from musicrec.engine.solve import solve_rows
 
@@ -324,16 +324,45 @@ def fit_scale_layer(
     return RatingScaleLayer(weights, implicit, log_popularity, rating_range, users)
 
 
-def train_explicit(ratings: RatingMatrix, settings: ExplicitSettings) -> ExplicitALSModel:
+def train_explicit(
+    ratings: RatingMatrix,
+    settings: ExplicitSettings,
+    on_iteration: IterationCallback | None = None,
+) -> ExplicitALSModel:
     """Train the factors (:func:`_train_factors`); the rating-scale layer (when
     ``rating_calibration`` is on) is fitted on the first rating prediction, as only
     ``predict`` needs it (~1 s on the shared data)."""
-    return _train_factors(ratings, settings)
+    return _train_factors(ratings, settings, on_iteration)
 
 
-def _train_factors(ratings: RatingMatrix, settings: ExplicitSettings) -> ExplicitALSModel:
+def training_rmse(
+    matrix: sp.csr_matrix,
+    mu: float,
+    user_solved: np.ndarray,
+    item_factors: np.ndarray,
+    item_bias: np.ndarray,
+) -> float:
+    """sqrt(mean over rated pairs of (r_ui - mu - b_u - b_i - x_u . y_i)^2)."""
+    k = item_factors.shape[1]
+    users = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    items = matrix.indices
+    predicted = (
+        mu
+        + user_solved[users, k]
+        + item_bias[items]
+        + np.einsum("ij,ij->i", user_solved[users, :k], item_factors[items])
+    )
+    return float(np.sqrt(np.mean((matrix.data - predicted) ** 2)))
+
+
+def _train_factors(
+    ratings: RatingMatrix,
+    settings: ExplicitSettings,
+    on_iteration: IterationCallback | None = None,
+) -> ExplicitALSModel:
     """Alternate the two batched solves ``iterations`` times, then one last user solve so
-    that stored user vectors are exactly the fold-in of their ratings."""
+    that stored user vectors are exactly the fold-in of their ratings. ``on_iteration`` gets
+    the training RMSE after each sweep."""
     k = settings.factors
     lam = settings.regularization
     user_damping = settings.user_bias_regularization
@@ -355,7 +384,7 @@ def _train_factors(ratings: RatingMatrix, settings: ExplicitSettings) -> Explici
         )
 
     solved = user_step()
-    for _ in range(settings.iterations):
+    for iteration in range(settings.iterations):
         user_factors, user_bias = solved[:, :k], solved[:, k]
         targets = by_item.data - mu - user_bias[by_item.indices]
         solved_items = solve_rows(
@@ -363,6 +392,9 @@ def _train_factors(ratings: RatingMatrix, settings: ExplicitSettings) -> Explici
         )
         item_factors, item_bias = solved_items[:, :k], solved_items[:, k]
         solved = user_step()
+        if on_iteration is not None:
+            loss = training_rmse(by_user, mu, solved, item_factors, item_bias)
+            on_iteration(iteration + 1, loss)
     return ExplicitALSModel(
         users=ratings.users,
         items=ratings.items,

@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from musicrec.engine.data import RatingMatrix
-from musicrec.engine.model import FactorModel, FoldIn
+from musicrec.engine.model import FactorModel, FoldIn, IterationCallback
 from musicrec.engine.settings import CONFIDENCE_WEIGHTINGS, ImplicitSettings
 
 
@@ -109,8 +109,13 @@ class ImplicitALSModel(FactorModel[ImplicitSettings]):
         return out
 
 
-def train_implicit(ratings: RatingMatrix, settings: ImplicitSettings) -> ImplicitALSModel:
-    """Fit implicit ALS on the confidence of ``ratings``."""
+def train_implicit(
+    ratings: RatingMatrix,
+    settings: ImplicitSettings,
+    on_iteration: IterationCallback | None = None,
+) -> ImplicitALSModel:
+    """Fit implicit ALS on the confidence of ``ratings``; with ``on_iteration``, the library
+    also computes its training loss after each sweep and passes it on."""
     from implicit.cpu.als import AlternatingLeastSquares
 
     matrix = ratings.matrix
@@ -127,10 +132,17 @@ def train_implicit(ratings: RatingMatrix, settings: ImplicitSettings) -> Implici
             alpha=1.0,  # already applied above, so fold-in and training agree
             iterations=settings.iterations,
             random_state=settings.seed,
-            calculate_training_loss=False,
+            calculate_training_loss=on_iteration is not None,
             num_threads=settings.threads,
         )
-        model.fit(confidence.astype(np.float32).tocsr(), show_progress=False)
+        callback = None
+        if on_iteration is not None:
+            report = on_iteration
+
+            def callback(iteration: int, _seconds: float, loss: float | None) -> None:
+                report(iteration + 1, None if loss is None else float(loss))
+
+        model.fit(confidence.astype(np.float32).tocsr(), show_progress=False, callback=callback)
     result = ImplicitALSModel(
         users=ratings.users,
         items=ratings.items,

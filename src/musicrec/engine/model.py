@@ -12,7 +12,7 @@ Volinsky 2008, section 5). That decomposition is the ``because`` of each recomme
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -25,6 +25,8 @@ from musicrec.engine.ranking import ScoredArtist, top_n
 from musicrec.engine.settings import ModelSettings
 
 SettingsT = TypeVar("SettingsT", bound=ModelSettings)
+# Called after each training sweep with its number (from 1) and the training loss, if known.
+IterationCallback = Callable[[int, float | None], None]
 
 
 @dataclass(frozen=True)

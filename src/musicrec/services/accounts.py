@@ -12,7 +12,7 @@ from musicrec.db import auth_sessions, users
 from musicrec.db.models import User
 from musicrec.db.types import utcnow
 from musicrec.names import has_unprintable
-from musicrec.services.errors import Conflict, InvalidInput
+from musicrec.services.errors import Conflict, InvalidInput, NotFound
 from musicrec.services.passwords import (
     hash_password,
     needs_rehash,
@@ -107,3 +107,13 @@ def _could_be_login(login: str) -> bool:
     """A username or email could be this (no query for an empty or unprintable one: a NUL
     byte cannot even be sent to PostgreSQL)."""
     return bool(login.strip()) and not has_unprintable(login)
+
+
+def make_admin(session: Session, username: str) -> User:
+    """Give an existing account the admin role (not committed: the caller owns the transaction)."""
+    user = users.find_by_username(session, username)
+    if user is None or user.password_hash is None:
+        raise NotFound(f"No account can log in as {username!r}: sign up first.")
+    user.is_admin = True
+    session.flush()
+    return user

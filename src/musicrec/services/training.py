@@ -15,7 +15,7 @@ from musicrec.db.ratings import RatingArrays, all_ratings
 from musicrec.engine import als
 from musicrec.engine.artifacts import DEFAULT_KEEP, ModelStore, ratings_fingerprint
 from musicrec.engine.data import RatingMatrix
-from musicrec.engine.model import FactorModel
+from musicrec.engine.model import FactorModel, IterationCallback
 from musicrec.engine.settings import ModelSettings
 
 ENGINES = ("embedded", "spark")
@@ -65,12 +65,16 @@ def train_and_publish(
     base: ModelSettings | None = None,
     engine: str = "embedded",
     spark: SparkTarget | None = None,
+    on_iteration: IterationCallback | None = None,
     **overrides: Any,
 ) -> TrainingReport:
     """Read the ratings, train with ``base`` (default: the kind's defaults) and ``overrides``
     (``engine``: embedded or spark), publish atomically, then keep only the newest
     ``keep_versions`` versions (never one being served). Any failure leaves the current
-    version serving."""
+    version serving.
+
+    The embedded engine's training loss after each sweep is kept in the version's metrics
+    (``loss``) and passed to ``on_iteration`` as it comes."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; use one of {ENGINES}")
     model_settings = settings_with_overrides(kind, base, **overrides)
@@ -79,15 +83,29 @@ def train_and_publish(
     if data.ratings.size == 0:
         raise ValueError("There are no ratings to train on: import data or rate artists first.")
     engine_metrics: dict[str, Any] = {}
+    losses: list[float | None] = []
+
+    def record(iteration: int, loss: float | None) -> None:
+        losses.append(loss)
+        if on_iteration is not None:
+            on_iteration(iteration, loss)
+
     if engine == "spark":
         model, engine_metrics = _train_on_spark(data, model_settings, model_dir, spark)
     else:
-        model = als.train_arrays(data.user_ids, data.artist_ids, data.ratings, model_settings)
+        model = als.train_arrays(
+            data.user_ids, data.artist_ids, data.ratings, model_settings, on_iteration=record
+        )
     seconds = time.perf_counter() - start
     store = ModelStore(model_dir)
     version = store.publish(
         model,
-        metrics={"training_seconds": round(seconds, 3), "engine": engine, **engine_metrics},
+        metrics={
+            "training_seconds": round(seconds, 3),
+            "engine": engine,
+            "loss": losses,
+            **engine_metrics,
+        },
         data_fingerprint=ratings_fingerprint(data.user_ids, data.artist_ids, data.ratings),
     )
     store.prune(keep_versions)

@@ -49,13 +49,14 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from musicrec.web.admin import blueprint as admin
     from musicrec.web.api import api, docs
     from musicrec.web.auth import blueprint as auth
     from musicrec.web.main import blueprint as main
     from musicrec.web.ratings import blueprint as ratings
     from musicrec.web.recommendations import blueprint as recommendations
 
-    for blueprint in (main, auth, ratings, recommendations, api, docs):
+    for blueprint in (main, auth, ratings, recommendations, admin, api, docs):
         app.register_blueprint(blueprint)
 
 

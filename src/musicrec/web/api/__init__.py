@@ -183,4 +183,4 @@ def openapi_document() -> Response:
     return jsonify(document())
 
 
-from musicrec.web.api import routes  # noqa: E402,F401  (registers the routes)
+from musicrec.web.api import job_routes, routes  # noqa: E402,F401  (registers the routes)

@@ -7,13 +7,13 @@ OpenAPI document is generated from them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from flask import Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 from pydantic.json_schema import JsonDict, SkipJsonSchema
 
-from musicrec.db.models import RATING_MAX, RATING_MIN, RATING_SOURCES
+from musicrec.db.models import JOB_KINDS, JOB_STATES, RATING_MAX, RATING_MIN, RATING_SOURCES
 
 # Written with isoformat() ("+00:00"), as the API always has; pydantic's default would write "Z".
 Timestamp = Annotated[
@@ -114,6 +114,29 @@ class Health(_Answer):
     status: str = Field(json_schema_extra={"enum": ["ok", "degraded"]})
     model_version: str | None = Field(description="The model being served, if any")
     database: str = Field(json_schema_extra={"enum": ["ok", "unavailable"]})
+
+
+class JobOut(_Answer):
+    """A background job (a training, a tuning run, an import) as the worker last wrote it."""
+
+    id: int
+    kind: str = Field(json_schema_extra={"enum": list(JOB_KINDS)})
+    state: str = Field(json_schema_extra={"enum": list(JOB_STATES)})
+    progress: float = Field(ge=0, le=1, description="0 when queued, 1 when done")
+    result: dict[str, Any] | None = Field(description="What the job produced, once done")
+    error: str | None = Field(description="Why the job failed, if it did")
+    reason: str = Field(description="Why it was queued: admin, new ratings, schedule, ...")
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+
+
+class JobAnswer(_Answer):
+    job: JobOut
+
+
+class JobList(_Answer):
+    jobs: list[JobOut] = Field(description="Queued and running jobs first, then newest first")
 
 
 def _without_default(schema: JsonDict) -> None:

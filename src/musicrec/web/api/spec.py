@@ -33,12 +33,12 @@ View = TypeVar("View", bound=Callable[..., Any])
 ERROR_TEXTS = {
     400: "Bad input; `field` names the offending field",
     401: "Not logged in, or the token was refused",
-    403: "Missing or invalid CSRF token on a cookie-authenticated call",
+    403: "Missing or invalid CSRF token on a cookie-authenticated call, or not an admin",
     404: "Not found",
-    409: "The username or email is taken",
+    409: "In conflict: the username or email is taken, or such a job is already queued",
     429: "Too many attempts",
     500: "Unexpected server error (never with details)",
-    503: "The database is unavailable",
+    503: "The database (or the job queue) is unavailable",
 }
 # Calls that need a session: a Bearer token, or the browser's session cookie (plus CSRF token).
 SIGNED_IN: list[dict[str, list[str]]] = [{"bearer": []}, {"cookie": []}]
@@ -48,6 +48,8 @@ TAGS = {
     "ratings": Tag(name="ratings", description="The logged-in user's ratings"),
     "recommendations": Tag(name="recommendations", description="Recommendations, never repeated"),
     "health": Tag(name="health", description="Liveness"),
+    "jobs": Tag(name="jobs", description="Background jobs: progress of the user's own jobs"),
+    "admin": Tag(name="admin", description="Operators only: jobs, retraining, tuning"),
 }
 DESCRIPTION = (
     "Rate artists and get recommendations. Authenticate with the token from /api/v1/auth/token "

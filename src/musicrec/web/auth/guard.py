@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Response, current_app, g, make_response, render_template, request
+from flask import Response, abort, current_app, g, make_response, render_template, request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
@@ -145,6 +145,26 @@ def login_required(view: View) -> View:
     def guarded(*args: Any, **kwargs: Any) -> Any:
         if current_user() is None:
             return login_prompt(g.get("auth_status", TokenStatus.MISSING))
+        return view(*args, **kwargs)
+
+    return guarded  # type: ignore[return-value]
+
+
+def is_admin() -> bool:
+    user = current_user()
+    return user is not None and bool(user.is_admin)
+
+
+def admin_required(view: View) -> View:
+    """Pages for operators: the log-in form for visitors, 403 for signed-in non-admins."""
+
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if current_user() is None:
+            return login_prompt(g.get("auth_status", TokenStatus.MISSING))
+        if not is_admin():
+            log.warning("denied %s %s: not an admin", request.method, request.path)
+            abort(403)
         return view(*args, **kwargs)
 
     return guarded  # type: ignore[return-value]

@@ -197,8 +197,75 @@ function setUpRecommendations() {
   });
 }
 
+// Jobs: every [data-job-id] still queued or running follows its job without a reload.
+const JOB_POLL_MS = 1000;
+const ACTIVE_JOB_STATES = new Set(["queued", "running"]);
+
+function showJob(item, job) {
+  item.dataset.jobState = job.state;
+  const state = item.querySelector("[data-job-state-text]");
+  state.textContent = job.state;
+  state.className = `job-state state-${job.state}`;
+  const bar = item.querySelector("progress");
+  bar.value = job.progress;
+  bar.textContent = `${Math.round(job.progress * 100)}%`;
+  const error = item.querySelector("[data-job-error]");
+  error.textContent = job.error || "";
+  error.hidden = !job.error;
+}
+
+function followJob(item) {
+  if (!ACTIVE_JOB_STATES.has(item.dataset.jobState) || item.dataset.following) return;
+  item.dataset.following = "yes";
+  const poll = async () => {
+    try {
+      const data = await api("GET", `/api/v1/me/jobs/${item.dataset.jobId}`);
+      showJob(item, data.job);
+      if (!ACTIVE_JOB_STATES.has(data.job.state)) { delete item.dataset.following; return; }
+    } catch (error) {
+      if (error.status === 404 || error.status === 401) { delete item.dataset.following; return; }
+    }
+    setTimeout(poll, JOB_POLL_MS);
+  };
+  setTimeout(poll, JOB_POLL_MS);
+}
+
+function jobItem(job) {
+  const head = el("div", { class: "job-head" },
+    el("span", { class: "job-kind", text: job.kind }),
+    el("span", { class: "hint", text: `#${job.id}${job.reason ? ` · ${job.reason}` : ""}` }),
+    el("span", { class: `job-state state-${job.state}`, "data-job-state-text": true, text: job.state }));
+  const bar = el("progress", { max: "1", value: String(job.progress), "aria-label": `Progress of job ${job.id}` });
+  const error = el("p", { class: "error", "data-job-error": true, hidden: !job.error, text: job.error || "" });
+  return el("li", { class: "job", "data-job-id": job.id, "data-job-state": job.state }, head, bar, error);
+}
+
+function setUpJobs() {
+  document.querySelectorAll("[data-job-id]").forEach(followJob);
+  const list = document.getElementById("jobs");
+  const status = document.getElementById("queue-status");
+  document.querySelectorAll("button[data-queue-job]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        const data = await api("POST", `/api/v1/admin/${button.dataset.queueJob}`);
+        list.querySelector(".empty")?.remove();
+        const item = jobItem(data.job);
+        list.prepend(item);
+        followJob(item);
+        status.textContent = `Job #${data.job.id} queued.`;
+      } catch (error) {
+        status.textContent = error.message;
+      } finally {
+        button.disabled = false;
+      }
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setUpSearch();
   setUpAddArtist();
   setUpRecommendations();
+  setUpJobs();
 });

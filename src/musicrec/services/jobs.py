@@ -1,0 +1,139 @@
+"""Jobs as the web and the CLI see them: queue a training or a tuning run, read a job's state.
+
+Long work never runs in a web request. Queueing writes a ``jobs`` row, commits it, then hands
+its id to the worker process through the task queue (:mod:`musicrec.services.queue`); the
+worker (:mod:`musicrec.services.job_running`) writes the state, progress and result back to
+the row, which is what every reader sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from musicrec.db import job_rows
+from musicrec.db.models import Job
+from musicrec.services.errors import Conflict, NotFound, ServiceError
+
+RECENT_JOBS = 50
+JOB_NAMES = {"train": "training", "tune": "tuning run", "import": "import"}
+
+
+class JobSender(Protocol):
+    """Hands a committed job's id to the worker (the task queue, or a test double)."""
+
+    def send(self, job_id: int) -> None: ...
+
+
+class QueueUnavailable(ServiceError):
+    """The task queue refused the job (Redis down, say): the job is marked failed."""
+
+
+@dataclass(frozen=True)
+class JobView:
+    id: int
+    kind: str
+    state: str  # queued | running | done | failed
+    progress: float  # 0..1
+    reason: str
+    result: dict[str, Any] | None
+    error: str | None
+    user_id: int | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, job: Job) -> JobView:
+        return cls(
+            id=job.id,
+            kind=job.kind,
+            state=job.state,
+            progress=float(job.progress),
+            reason=job.reason,
+            result=job.result,
+            error=job.error,
+            user_id=job.user_id,
+            attempts=job.attempts,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.state in job_rows.ACTIVE_STATES
+
+
+def queue_job(
+    session: Session,
+    sender: JobSender,
+    kind: str,
+    *,
+    reason: str,
+    params: dict[str, Any] | None = None,
+    user_id: int | None = None,
+) -> JobView:
+    """Queue a job and hand it to the worker. Commits the session: the worker must find the
+    row when it receives the id. Raises Conflict while a job of an exclusive kind (training,
+    tuning) is already queued or running."""
+    try:
+        job = job_rows.add_job(session, kind, reason=reason, params=params, user_id=user_id)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        name = JOB_NAMES.get(kind, kind)
+        raise Conflict({"kind": f"A {name} is already queued or running."}) from None
+    try:
+        sender.send(job.id)
+    except Exception as error:  # noqa: BLE001 - whatever the queue's client raises
+        job_rows.fail_queued(session, job.id, f"The task queue refused the job: {error}")
+        session.commit()
+        raise QueueUnavailable("The job queue is unavailable; try again later.") from error
+    return JobView.of(job)
+
+
+def queue_training(
+    session: Session,
+    sender: JobSender,
+    *,
+    reason: str,
+    user_id: int | None = None,
+    params: dict[str, Any] | None = None,
+) -> JobView:
+    """Queue a training on every rating; ``params``: ``kind`` and ALS settings overrides."""
+    return queue_job(session, sender, "train", reason=reason, params=params, user_id=user_id)
+
+
+def queue_tuning(
+    session: Session,
+    sender: JobSender,
+    *,
+    reason: str,
+    user_id: int | None = None,
+    params: dict[str, Any] | None = None,
+) -> JobView:
+    return queue_job(session, sender, "tune", reason=reason, user_id=user_id, params=params)
+
+
+def job_for(session: Session, job_id: int, user_id: int, is_admin: bool = False) -> JobView:
+    """A job as its owner (or an admin) may read it; NotFound for anyone else."""
+    job = job_rows.get_job(session, job_id)
+    if job is None or not (is_admin or job.user_id == user_id):
+        raise NotFound("No job of yours has this id.")
+    return JobView.of(job)
+
+
+def recent_jobs(session: Session, limit: int = RECENT_JOBS) -> list[JobView]:
+    """Queued and running jobs, then finished ones, newest first."""
+    return [JobView.of(job) for job in job_rows.recent_jobs(session, limit)]
+
+
+def active_training(session: Session) -> JobView | None:
+    job = job_rows.active_job(session, "train")
+    return JobView.of(job) if job is not None else None
