@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from musicrec.config import Settings
 from musicrec.datasets import DatasetError, ListeningData, load_lastfm
 from musicrec.db import migrate
-from musicrec.db.session import make_engine, transaction
+from musicrec.db.session import make_engine, read_transaction, transaction
 
 DATA_HELP = (
     "Get the public Last.fm hetrec-2011 dataset (hetrec2011-lastfm-2k.zip, published by "
@@ -187,7 +187,7 @@ def train(
     elif spark_master or spark_checkpoint_dir:
         raise click.UsageError("--spark-master and --spark-checkpoint-dir need --engine spark.")
     try:
-        with transaction(_database(settings)) as session:
+        with read_transaction(_database(settings)) as session:
             report = train_and_publish(
                 session,
                 settings.model_dir,
@@ -396,7 +396,7 @@ def tune(
                 "The database schema is not up to date: run `musicrec init-db`."
             )
         try:
-            with transaction(engine_db) as session:
+            with read_transaction(engine_db) as session:
                 split = database_split(session)
         except ValueError as error:
             raise click.ClickException(str(error)) from None

@@ -12,9 +12,10 @@ import pytest
 from musicrec.datasets import ListeningData, load_lastfm
 from musicrec.engine import als, metrics
 from musicrec.engine.data import RatingMatrix
-from musicrec.engine.evaluate import K, _relevant, ranking_metrics
+from musicrec.engine.evaluate import K
 from musicrec.engine.explicit_als import ExplicitALSModel
 from musicrec.engine.mapping import listens_to_ratings
+from musicrec.engine.metrics_batch import ranking_metrics, relevant_sets
 from musicrec.engine.spark_als import train_on_spark
 from musicrec.engine.split import dense_index, holdout_split, random_split
 
@@ -35,7 +36,7 @@ def test_implicit_ndcg_within_5_percent(lastfm: tuple[ListeningData, np.ndarray]
     train = RatingMatrix.from_arrays(
         data.user_ids[~test], data.item_ids[~test], ratings[~test], catalogue=data.artist_ids
     )
-    users, relevant = _relevant(data.user_ids[test], data.item_ids[test])
+    users, relevant = relevant_sets(data.user_ids[test], data.item_ids[test])
     settings = als.settings_for("implicit", seed=SEED)
 
     def ndcg(model: Any) -> float:

@@ -61,6 +61,15 @@ def transaction(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Session]:
+    """A session for reading (e.g. every rating, before a long training): on SQLite it does not
+    hold the write lock, so writers (the job heartbeat, the web) are not kept waiting."""
+    reader = engine.execution_options(**{READ_MOSTLY: True})
+    with Session(reader, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
 def _ensure_sqlite_folder(url: str) -> None:
     from pathlib import Path
 

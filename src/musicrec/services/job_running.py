@@ -22,11 +22,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from musicrec.config import Settings
 from musicrec.db import job_rows
-from musicrec.db.session import transaction
+from musicrec.db.session import read_transaction, transaction
 from musicrec.db.types import utcnow
 from musicrec.engine import als, tuning
 from musicrec.services.errors import ServiceError
@@ -67,7 +66,7 @@ def run_training(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     def on_iteration(iteration: int, _loss: float | None) -> None:
         context.progress(0.05 + 0.9 * iteration / iterations)
 
-    with Session(context.engine, expire_on_commit=False) as session:
+    with read_transaction(context.engine) as session:
         report = train_and_publish(
             session,
             context.settings.model_dir,
@@ -90,7 +89,7 @@ def run_tuning_job(context: JobContext, params: dict[str, Any]) -> dict[str, Any
     """Run more trials of the embedded engine's study (``musicrec tune --resume``) on a
     validation split of the database's ratings; the next training uses the best settings."""
     more = int(params.get("trials", TUNING_TRIALS))
-    with Session(context.engine, expire_on_commit=False) as session:
+    with read_transaction(context.engine) as session:
         split = database_split(session)
     context.progress(0.05)
     context.settings.instance_dir.mkdir(parents=True, exist_ok=True)
