@@ -14,13 +14,21 @@ from tests.web.conftest import PASSWORD, api_signup, bearer, csrf_from, page_log
 
 
 @pytest.mark.parametrize("login", ["ada\x00", "\x00", "ad\x00a@example.com"])
-def test_a_nul_byte_in_a_login_is_a_failed_login_not_a_database_error(
-    client: FlaskClient, login: str
-) -> None:
+def test_a_nul_byte_in_a_login_is_a_400_naming_the_field(client: FlaskClient, login: str) -> None:
     api_signup(client, "ada")
     answer = client.post("/api/v1/auth/token", json={"username": login, "password": PASSWORD})
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["field"] == "username"
+
+
+def test_a_nul_byte_in_the_log_in_form_is_a_failed_log_in_not_an_error(
+    app: Flask,
+) -> None:
+    from tests.web.conftest import page_login
+
+    api_signup(app.test_client(), "bea")
+    answer = page_login(app.test_client(), "be\x00a")
     assert answer.status_code == 401
-    assert answer.get_json()["error"]["code"] == "invalid_credentials"
 
 
 @pytest.mark.parametrize("name", ["Bad\x00Name", "Evil\u202eeman", "Zero\u200bwidth", "Bell\x07"])

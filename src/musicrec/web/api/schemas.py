@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from musicrec.names import has_unprintable
 from musicrec.web import MAX_ROW_ID
 
 MAX_PAGE = 50
@@ -33,8 +34,18 @@ class SignupBody(_Body):
     )
 
 
+def _printable(value: object) -> object:
+    """No account name holds a control or invisible character (and PostgreSQL cannot even
+    store a NUL): refuse them as the field's error, before any query."""
+    if isinstance(value, str) and has_unprintable(value):
+        raise ValueError("Use visible characters only (no control characters).")
+    return value
+
+
 class TokenBody(_Body):
-    username: str = Field(max_length=320, description="Username or email address")
+    username: Annotated[str, BeforeValidator(_printable)] = Field(
+        max_length=320, description="Username or email address"
+    )
     password: str = Field(max_length=4096)
 
 
