@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import subprocess
+import subprocess  # nosec B404: runs pg_dump/pg_restore with argument lists, no shell
 from pathlib import Path
 
 from sqlalchemy import Engine, func, inspect, select, table
@@ -55,7 +55,7 @@ def pg_tool(name: str) -> str:
 
 
 def _run(args: list[str]) -> None:
-    done = subprocess.run(args, capture_output=True, text=True)
+    done = subprocess.run(args, capture_output=True, text=True)  # nosec B603: no shell
     if done.returncode != 0:
         raise BackupError(f"{Path(args[0]).name} failed ({done.returncode}): {done.stderr.strip()}")
 
