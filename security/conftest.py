@@ -122,17 +122,18 @@ def record(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
 
 
 def _outcomes(terminalreporter: pytest.TerminalReporter) -> dict[str, tuple[str, str]]:
-    """Each test's verdict (a failure in any phase wins) and the last line of its failure."""
+    """Each test's verdict (a failure in any phase wins) and a one-line reason."""
     outcomes: dict[str, tuple[str, str]] = {}
     for reports in terminalreporter.stats.values():
         for item in reports:
             if not isinstance(item, pytest.TestReport):
                 continue
             if item.failed:
-                lines = str(item.longrepr).strip().splitlines() if item.longrepr else [""]
-                outcomes[item.nodeid] = ("FAILED", lines[-1][:300])
+                outcomes[item.nodeid] = ("FAILED", report.short_message(item.longreprtext))
+            elif hasattr(item, "wasxfail") and item.nodeid not in outcomes:
+                outcomes[item.nodeid] = ("xfail: known defect", str(item.wasxfail))
             elif item.skipped and item.nodeid not in outcomes:
-                outcomes[item.nodeid] = ("skipped", str(item.longrepr)[-200:])
+                outcomes[item.nodeid] = ("skipped", report.short_message(item.longreprtext))
             elif item.when == "call" and item.nodeid not in outcomes:
                 outcomes[item.nodeid] = ("passed", "")
     return outcomes

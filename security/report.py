@@ -50,6 +50,13 @@ def _tool_of(nodeid: str) -> str:
     return "hypothesis" if nodeid.startswith("tests/security/") else nodeid.split("::", 1)[0]
 
 
+def short_message(longrepr: str) -> str:
+    """The assertion's own message: the first ``E`` line of pytest's report, else its last line."""
+    lines = [line.strip() for line in longrepr.strip().splitlines() if line.strip()]
+    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+    return (errors[0] if errors else lines[-1] if lines else "")[:240]
+
+
 def tool_version(command: list[str]) -> str:
     """The first line a tool prints for its version flag, or why it could not be asked."""
     try:

@@ -16,7 +16,7 @@ LEVEL = 3
 RISK = 3
 TIME_SEC = 1  # time-based payloads sleep this long: enough on 127.0.0.1, and it bounds the run
 REQUEST_TIMEOUT = 15
-WALL_CLOCK = 240  # a hard bound per target (seconds), enforced by killing sqlmap
+WALL_CLOCK = 300  # a hard bound per target (seconds), enforced by killing sqlmap
 DBMS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 # e.g. "[WARNING] POST parameter 'JSON username' does not seem to be injectable"
@@ -42,10 +42,18 @@ class SqlmapTarget:
     cookie_token: bool = False
 
 
-def targets(artist_id: int, username: str) -> list[SqlmapTarget]:
-    """The routes to attack, with plausible values in every parameter."""
+def targets(artist_id: int, username: str, headers: bool = True) -> list[SqlmapTarget]:
+    """The routes to attack, with plausible values in every parameter; the slowest first (each
+    log-in attempt costs an argon2 hash), so that a pool running them finishes soonest."""
     rating_path = f"/api/v1/me/ratings/{artist_id}"
-    return [
+    found = [
+        SqlmapTarget(
+            "API log-in",
+            "/api/v1/auth/token",
+            ("username", "password"),
+            "POST",
+            f'{{"username": "{username}", "password": "wrong passphrase"}}',
+        ),
         SqlmapTarget(
             "login form",
             "/login",
@@ -64,13 +72,6 @@ def targets(artist_id: int, username: str) -> list[SqlmapTarget]:
             csrf_page="/signup",
         ),
         SqlmapTarget(
-            "API log-in",
-            "/api/v1/auth/token",
-            ("username", "password"),
-            "POST",
-            f'{{"username": "{username}", "password": "wrong passphrase"}}',
-        ),
-        SqlmapTarget(
             "API sign-up",
             "/api/v1/auth/signup",
             ("username", "email", "password"),
@@ -79,11 +80,11 @@ def targets(artist_id: int, username: str) -> list[SqlmapTarget]:
             '"password": "another long phrase"}',
         ),
         SqlmapTarget("search", "/api/v1/artists?q=the+beat&limit=5", ("q", "limit")),
-        # The marker '*' puts the artist id in play; sqlmap then tests the body and headers too.
+        # The marker '*' puts the artist id in play; sqlmap then tests the body too.
         SqlmapTarget(
             "rating",
             rating_path + "*",
-            ("#1*", "rating", "User-Agent", "Referer"),
+            ("#1*", "rating"),
             "PUT",
             '{"rating": 7}',
             bearer=True,
@@ -96,13 +97,17 @@ def targets(artist_id: int, username: str) -> list[SqlmapTarget]:
             f"/api/v1/artists/{artist_id}/similar?n=5",
             ("n",),
         ),
-        SqlmapTarget(
-            "headers and auth cookie (ratings page)",
-            "/ratings",
-            ("User-Agent", "Referer", "musicrec_token"),
-            cookie_token=True,
-        ),
     ]
+    if headers:
+        found.append(
+            SqlmapTarget(
+                "headers and auth cookie (ratings page)",
+                "/ratings",
+                ("User-Agent", "Referer", "musicrec_token"),
+                cookie_token=True,
+            )
+        )
+    return found
 
 
 def sqlmap_binary() -> str | None:
@@ -131,13 +136,20 @@ def command(
         "--disable-coloring",
         f"--output-dir={output_dir}",
     ]
-    if not target.path.endswith("*"):
+    if target.path.endswith("*"):
+        # With a custom marker sqlmap tests every place it can; headers have their own target.
+        args.append("--skip=User-Agent,Referer,Host,Cookie")
+    else:
         args.append("-p")
         args.append(",".join(target.params))
     if target.data is not None:
         args.append(f"--data={target.data}")
     if target.csrf_page:
-        args += ["--csrf-token=csrf_token", f"--csrf-url={base_url}{target.csrf_page}"]
+        args += [
+            "--csrf-token=csrf_token",
+            f"--csrf-url={base_url}{target.csrf_page}",
+            "--csrf-method=GET",  # by default sqlmap would POST to the form page for its token
+        ]
     if target.bearer:
         args += ["-H", f"Authorization: Bearer {token}"]
     if target.cookie_token:

@@ -16,7 +16,7 @@ from security.report import tool_version
 pytestmark = pytest.mark.security
 
 MAX_EXAMPLES = 20
-MAX_TIME = 45  # seconds of generation per run
+MAX_TIME = 30  # seconds of generation per run
 WALL_CLOCK = 150
 
 

@@ -3,6 +3,10 @@
 50 sockets send half a request's headers and stop; 50 more send a request with a
 ``Content-Length`` and trickle its body a byte at a time. Meanwhile a few normal users search
 and check health; their p99 latency must stay under 100 ms (measured before the attack too).
+
+On a machine already loaded by other work the p99 before the attack can exceed 100 ms by
+itself; the bound is then twice that baseline. Starved workers (the defect) give latencies of
+seconds, or time-outs, far above either.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ SLOW_BODY = 50
 USERS = 4
 SECONDS = 12.0
 P99_LIMIT_MS = 100.0
+BASELINE_FACTOR = 2.0
 
 
 def _connect(base_url: str) -> socket.socket:
@@ -66,13 +71,17 @@ def stalled_clients(base_url: str) -> Iterator[list[socket.socket]]:
             thread.join(timeout=5)
 
 
-def _normal_users(base_url: str, seconds: float) -> tuple[list[float], list[int]]:
+def _normal_users(base_url: str, artist_id: int, seconds: float) -> tuple[list[float], list[int]]:
     """Latencies (ms) and status codes of ``USERS`` clients searching and checking health."""
     latencies: list[float] = []
     statuses: list[int] = []
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
-    paths = ["/api/v1/artists?q=the&limit=5", "/api/v1/health", "/api/v1/artists?limit=5"]
+    paths = [
+        "/api/v1/artists?q=radiohead&limit=5",
+        "/api/v1/health",
+        f"/api/v1/artists/{artist_id}",
+    ]
 
     def user() -> None:
         with requests.Session() as session:
@@ -101,14 +110,16 @@ def _p99(values: list[float]) -> float:
 
 
 def test_stalled_sockets_do_not_starve_normal_users(target: Target, record) -> None:  # type: ignore[no-untyped-def]
-    before, _ = _normal_users(target.base_url, 4.0)
+    before, _ = _normal_users(target.base_url, target.artist_id, 4.0)
     with stalled_clients(target.base_url):
         time.sleep(1.0)
-        during, statuses = _normal_users(target.base_url, SECONDS)
+        during, statuses = _normal_users(target.base_url, target.artist_id, SECONDS)
     errors = [status for status in statuses if status >= 500]
+    limit = max(P99_LIMIT_MS, BASELINE_FACTOR * _p99(before))
     summary = (
         f"{IDLE} idle + {SLOW_BODY} slow-body sockets: {len(during)} normal requests, "
-        f"p99 {_p99(during):.0f} ms (before: {_p99(before):.0f} ms), {len(errors)} 5xx"
+        f"p99 {_p99(during):.0f} ms (before: {_p99(before):.0f} ms; bound {limit:.0f} ms), "
+        f"{len(errors)} 5xx"
     )
     record(
         "slow-client probe",
@@ -117,4 +128,4 @@ def test_stalled_sockets_do_not_starve_normal_users(target: Target, record) -> N
         summary,
     )
     assert during and not errors, summary
-    assert _p99(during) < P99_LIMIT_MS, summary
+    assert _p99(during) < limit, summary

@@ -13,14 +13,17 @@ from security.report import tool_version
 
 pytestmark = pytest.mark.security
 
-PARALLEL = 3  # sqlmap processes at once: most of their time is spent waiting on the server
+PARALLEL = 4  # sqlmap processes at once: most of their time is spent waiting on the server
 
 
 def test_nothing_injectable(target: Target, record, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     if sqlmap_scan.sqlmap_binary() is None:
         pytest.fail("sqlmap is not installed: run `make security` (apt-get install sqlmap)")
     version = tool_version(["sqlmap", "--version"])
-    targets = sqlmap_scan.targets(target.artist_id, target.username)
+    # Headers and the auth cookie reach no SQL whatever the database: tested on SQLite only.
+    targets = sqlmap_scan.targets(
+        target.artist_id, target.username, headers=target.backend == "sqlite"
+    )
 
     def scan(index: int) -> sqlmap_scan.Verdict:
         return sqlmap_scan.run(
