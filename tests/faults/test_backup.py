@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from musicrec.cli import main
 from musicrec.db import migrate
-from musicrec.db.backup import row_counts
+from musicrec.db.copies import row_counts
 from musicrec.db.session import make_engine
 from musicrec.services.backup import BackupError, backup_database
 from tests.conftest import POSTGRES_ADMIN_URL

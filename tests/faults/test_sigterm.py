@@ -12,20 +12,30 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 
+from tests.conftest import POSTGRES_ADMIN_URL
 from tests.factories import write_csv_pair
-from tests.live_server import instance_env, prepare_instance, serving
+from tests.live_server import (
+    instance_env,
+    prepare_instance,
+    serving,
+    temporary_postgres_database,
+)
 
-pytestmark = [pytest.mark.fault, pytest.mark.slow]
+# PostgreSQL: on SQLite, concurrent log-ins can still answer 503 (issue 14 defect 2, pinned by
+# test_sqlite_writers.py), which is not what this test is about.
+pytestmark = [pytest.mark.fault, pytest.mark.slow, pytest.mark.postgres]
 
 IN_FLIGHT = 5
 LOAD_CLIENTS = 4
 PASSWORD = "a long enough passphrase"
+ACCEPT_WAIT = 2.0  # for the workers to accept the slow requests' connections (a busy machine)
 
 
 def _slow_login(
@@ -50,11 +60,15 @@ def _slow_login(
     return answer.decode("utf-8", "replace")
 
 
-def test_in_flight_requests_finish_after_sigterm(tmp_path: Path) -> None:
+@pytest.fixture
+def database_url() -> Iterator[str]:
+    with temporary_postgres_database(POSTGRES_ADMIN_URL) as url:
+        yield url
+
+
+def test_in_flight_requests_finish_after_sigterm(database_url: str, tmp_path: Path) -> None:
     instance = tmp_path / "instance"
-    env = instance_env(
-        instance, f"sqlite:///{instance / 'musicrec.sqlite3'}", MUSICREC_RATE_LIMITS="off"
-    )
+    env = instance_env(instance, database_url, MUSICREC_RATE_LIMITS="off")
     prepare_instance(env, write_csv_pair(tmp_path / "data"), train=False)
     load_statuses: list[int] = []
     answers: list[str] = []
@@ -81,19 +95,19 @@ def test_in_flight_requests_finish_after_sigterm(tmp_path: Path) -> None:
 
         sent_headers = threading.Barrier(IN_FLIGHT + 1)
         go = threading.Event()
-        slow = [
-            threading.Thread(
-                target=lambda: answers.append(
-                    _slow_login(server.base_url, username, sent_headers, go)
-                )
-            )
-            for _ in range(IN_FLIGHT)
-        ]
+
+        def in_flight() -> None:
+            try:
+                answers.append(_slow_login(server.base_url, username, sent_headers, go))
+            except OSError as error:  # reset or timed out: the request did not finish
+                answers.append(f"{error.__class__.__name__}: {error}")
+
+        slow = [threading.Thread(target=in_flight) for _ in range(IN_FLIGHT)]
         loaders = [threading.Thread(target=load) for _ in range(LOAD_CLIENTS)]
         for thread in loaders + slow:
             thread.start()
         sent_headers.wait(timeout=30)
-        time.sleep(0.5)
+        time.sleep(ACCEPT_WAIT)
         server.process.send_signal(signal.SIGTERM)
         time.sleep(1.0)
         go.set()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from musicrec.db import backup as db_backup
-from musicrec.db.backup import BackupError
+from musicrec.db import copies
+from musicrec.db.copies import BackupError
 
 __all__ = ["BackupError", "BackupReport", "backup_database", "restore_database"]
 
@@ -38,11 +38,11 @@ def backup_database(engine: Engine, dest: Path) -> BackupReport:
         raise BackupError(f"{dest} exists: choose a new file name.")
     dest.parent.mkdir(parents=True, exist_ok=True)
     url = engine.url.render_as_string(hide_password=False)
-    rows = db_backup.row_counts(engine)
+    rows = copies.row_counts(engine)
     if kind == "sqlite":
-        db_backup.sqlite_copy(db_backup.sqlite_path(url), dest)
+        copies.sqlite_copy(copies.sqlite_path(url), dest)
     else:
-        db_backup.pg_dump(url, dest)
+        copies.pg_dump(url, dest)
     return BackupReport(kind, dest, rows)
 
 
@@ -58,7 +58,7 @@ def restore_database(engine: Engine, source: Path) -> dict[str, int]:
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()
     if kind == "sqlite":
-        db_backup.sqlite_copy(source, db_backup.sqlite_path(url))
+        copies.sqlite_copy(source, copies.sqlite_path(url))
     else:
-        db_backup.pg_restore(url, source)
-    return db_backup.row_counts(engine)
+        copies.pg_restore(url, source)
+    return copies.row_counts(engine)
