@@ -39,10 +39,7 @@ class Report:
                 table.append(Row(_tool_of(nodeid), "", name, message or "-", outcome))
                 continue
             for row in recorded:
-                found = (
-                    row.found if outcome == "passed" or not message else f"{row.found}; {message}"
-                )
-                table.append(Row(row.tool, row.version, row.target, found, outcome))
+                table.append(Row(row.tool, row.version, row.target, row.found, outcome))
         return table
 
 
