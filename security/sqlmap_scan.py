@@ -122,8 +122,6 @@ def command(
         "sqlmap",
         "-u",
         base_url + target.path,
-        "--method",
-        target.method,
         f"--level={LEVEL}",
         f"--risk={RISK}",
         "--batch",
@@ -136,6 +134,10 @@ def command(
         "--disable-coloring",
         f"--output-dir={output_dir}",
     ]
+    inferred = "POST" if target.data is not None else "GET"
+    if target.method != inferred:
+        # Only when sqlmap cannot infer it: with --method, sqlmap fails to read CSRF tokens.
+        args.append(f"--method={target.method}")
     if target.path.endswith("*"):
         # With a custom marker sqlmap tests every place it can; headers have their own target.
         args.append("--skip=User-Agent,Referer,Host,Cookie")
