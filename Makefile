@@ -9,10 +9,14 @@ PORT ?= 5000
 # a Java runtime (17, the one PySpark 4 supports), added only when no `java` is on the PATH.
 TEST_SYSTEM_PACKAGES := chromium chromium-driver $(if $(shell command -v java),,openjdk-17-jre-headless)
 BENCH_SYSTEM_PACKAGES := wrk $(if $(shell command -v java),,openjdk-17-jre-headless)
+# ... and those the attack suite needs (`make security`).
+SECURITY_SYSTEM_PACKAGES := sqlmap
+# semgrep pins versions the test tools cannot share: it gets a virtualenv of its own.
+SEMGREP_VENV := .venv-semgrep
 
 export STARTER_DATA
 
-.PHONY: run setup serve test test-quick test-deps system-deps bench-system-deps bench bench-quick lint clean
+.PHONY: run setup serve test test-quick test-deps system-deps bench-system-deps security security-deps bench bench-quick lint clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +33,14 @@ $(VENV)/.test-installed: $(VENV)/.installed pyproject.toml
 $(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e '.[bench]'
 	touch $@
+
+$(VENV)/.security-installed: $(VENV)/.test-installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test,security]'
+	touch $@
+
+$(SEMGREP_VENV)/bin/semgrep:
+	$(PYTHON) -m venv $(SEMGREP_VENV)
+	$(SEMGREP_VENV)/bin/pip install --quiet semgrep
 
 run: setup serve
 
@@ -60,6 +72,16 @@ test-deps: $(VENV)/.test-installed system-deps
 test: test-deps
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
+security-deps: $(VENV)/.security-installed $(SEMGREP_VENV)/bin/semgrep
+	$(call install-missing,$(SECURITY_SYSTEM_PACKAGES))
+
+# The attack suite against live servers on SQLite and PostgreSQL (about 15 minutes, bounded):
+# sqlmap, schemathesis, bandit, semgrep, atheris, slow clients, brute force, pip-audit, and the
+# security properties. The summary table is printed and written to security/results/latest.md.
+security: security-deps
+	SEMGREP=$(SEMGREP_VENV)/bin/semgrep $(BIN)/python -m pytest -p no:cacheprovider \
+		security tests/security -m security $(PYTEST_ARGS)
+
 # The local loop: no browser, no Spark, nothing marked slow. `make test` and CI run everything.
 test-quick: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -n 2 -m "not browser and not slow and not spark" $(PYTEST_ARGS)
@@ -73,10 +95,10 @@ bench-quick: $(VENV)/.bench-installed bench-system-deps
 	$(BIN)/python benchmarks/run.py --quick
 
 lint: $(VENV)/.test-installed
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks security
+	$(BIN)/ruff format --check src tests benchmarks security
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(SEMGREP_VENV) .pytest_cache .ruff_cache .mypy_cache

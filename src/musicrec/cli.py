@@ -432,6 +432,37 @@ def tune(
 
 
 @main.command()
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option(
+    "--restore",
+    is_flag=True,
+    help="Restore DEST, a backup made by this command, into the configured database instead "
+    "(PostgreSQL: an empty database; SQLite: stop the server first).",
+)
+@click.pass_obj
+def backup(settings: Settings, dest: Path, restore: bool) -> None:
+    """Back up the database to DEST while it serves (SQLite: online backup; PostgreSQL:
+    pg_dump, custom format), or with --restore load DEST back."""
+    from musicrec.services.backup import BackupError, backup_database, restore_database
+
+    engine = _database(settings)
+    try:
+        if restore:
+            rows = restore_database(engine, dest)
+            click.echo(f"Restored {dest}: {sum(rows.values())} rows in {len(rows)} tables.")
+            return
+        report = backup_database(engine, dest)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        engine.dispose()
+    click.echo(
+        f"Backed up {report.total_rows} rows in {len(report.rows)} tables to {report.path} "
+        f"({report.kind})."
+    )
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=None, type=int, help="Gunicorn workers (default: one per core).")

@@ -88,7 +88,9 @@ def account_key(session: Session, login: str) -> str:
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     """Set a new password and end every session of the user (ASVS 7.4.3)."""
     if not verify_password(user.password_hash, current):
-        raise InvalidInput({"current_password": "This is not your current password."})
+        raise InvalidInput(
+            {"current_password": "This is not your current password."}  # nosec B105: a message
+        )
     problem = password_problem(new, user.username, user.email or "")
     if problem:
         raise InvalidInput({"new_password": problem})
@@ -99,7 +101,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
 def delete_account(session: Session, user: User, password: str) -> None:
     """Delete the user and all their data, after checking their password."""
     if not verify_password(user.password_hash, password):
-        raise InvalidInput({"password": "This is not your password."})
+        raise InvalidInput({"password": "This is not your password."})  # nosec B105: a message
     users.delete_user(session, user.id)
 
 

@@ -1,0 +1,1 @@
+"""The attack suite: real tools against a live ``musicrec serve`` (run by ``make security``)."""
