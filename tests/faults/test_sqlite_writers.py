@@ -32,7 +32,7 @@ def _writer(base_url: str, number: int, start: threading.Barrier, statuses: list
         answer = http.post(
             f"{base_url}/api/v1/auth/signup",
             json={"username": name, "email": f"{name}@example.org", "password": PASSWORD},
-            timeout=60,
+            timeout=180,
         )
         statuses.append(answer.status_code)
         if answer.status_code != 201:
@@ -42,7 +42,7 @@ def _writer(base_url: str, number: int, start: threading.Barrier, statuses: list
             login = http.post(
                 f"{base_url}/api/v1/auth/token",
                 json={"username": name, "password": PASSWORD},
-                timeout=60,
+                timeout=180,
             )
             statuses.append(login.status_code)
         headers = {"Authorization": f"Bearer {token}"}
@@ -51,10 +51,10 @@ def _writer(base_url: str, number: int, start: threading.Barrier, statuses: list
                 f"{base_url}/api/v1/me/ratings/{artist}",
                 json={"rating": 1 + (number + artist) % 10},
                 headers=headers,
-                timeout=60,
+                timeout=180,
             )
             statuses.append(rated.status_code)
-        picks = http.post(f"{base_url}/api/v1/me/recommendations?n=3", headers=headers, timeout=60)
+        picks = http.post(f"{base_url}/api/v1/me/recommendations?n=3", headers=headers, timeout=180)
         statuses.append(picks.status_code)
 
 
@@ -74,7 +74,7 @@ def test_concurrent_writers_get_no_error(tmp_path: Path) -> None:
         for writer in writers:
             writer.start()
         for writer in writers:
-            writer.join(timeout=300)
+            writer.join(timeout=900)
 
     errors = sorted(status for status in statuses if status >= 400)
     assert len(statuses) == WRITERS * 9, f"{len(statuses)} answers; errors {errors}"
