@@ -75,31 +75,23 @@ def model_from_arrays(
         (arrays["train_data"], arrays["train_indices"], arrays["train_indptr"]),
         shape=(len(users), len(items)),
     )
-    user_factors, item_factors = arrays["user_factors"], arrays["item_factors"]
-    global_mean = float(arrays["global_mean"])
+    common: dict[str, Any] = {
+        "users": users,
+        "items": items,
+        "user_factors": arrays["user_factors"],
+        "item_factors": arrays["item_factors"],
+        "train": train_matrix,
+        "settings": settings,
+        "global_mean": float(arrays["global_mean"]),
+    }
     if isinstance(settings, ExplicitSettings):
         return ExplicitALSModel(
-            users=users,
-            items=items,
-            user_factors=user_factors,
-            item_factors=item_factors,
-            train=train_matrix,
-            settings=settings,
-            global_mean=global_mean,
+            **common,
             user_bias=arrays["user_bias"],
             item_bias=arrays["item_bias"],
             kind="explicit-als",
         )
-    model = ImplicitALSModel(
-        users=users,
-        items=items,
-        user_factors=user_factors,
-        item_factors=item_factors,
-        train=train_matrix,
-        settings=settings,
-        global_mean=global_mean,
-        kind="implicit-als",
-    )
+    model = ImplicitALSModel(**common, kind="implicit-als")
     if "bm25_idf" in arrays:
         model.bm25 = Bm25Stats(
             arrays["bm25_idf"],
