@@ -42,6 +42,12 @@ class Batch:
     model_version: str
     recommendations: list[Suggestion]
 
+    @property
+    def degraded(self) -> bool:
+        """Picked by popularity: no model could serve the user (none loads, or it knows none
+        of their artists)."""
+        return self.model_version == POPULARITY_VERSION
+
 
 @dataclass(frozen=True)
 class PastRecommendation:
@@ -66,6 +72,10 @@ class RecommendationService:
     def current_version(self) -> str | None:
         loaded = self.loader.current()
         return loaded.version if loaded else None
+
+    def model_condition(self) -> str:
+        """ "ok", "missing" (none trained yet) or "corrupt" (the newest failed to load)."""
+        return self.loader.condition()
 
     def recommend_new(self, session: Session, user_id: int, n: int) -> Batch:
         """Up to ``n`` artists never recommended to the user before, stored as recommended.
