@@ -54,6 +54,8 @@ class FactorModel(Generic[SettingsT]):
     item_bias: np.ndarray | None = None
     kind: str = "factor"
     _normed: np.ndarray | None = field(default=None, repr=False)
+    # float32 copies of the item vectors and biases, for choosing the best items (see _top)
+    _ranking: tuple[np.ndarray, np.ndarray | None] | None = field(default=None, repr=False)
 
     # -- to be provided by subclasses -------------------------------------------------------
     def fold_in_indices(self, rated: np.ndarray, ratings: np.ndarray) -> FoldIn:
@@ -74,6 +76,30 @@ class FactorModel(Generic[SettingsT]):
             base = base + self.item_bias + self.global_mean
         return base
 
+    def _top(self, vector: np.ndarray, n: int, banned: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The n best items for a user vector, best first, with their exact scores.
+
+        Choosing streams every item vector once per request; a float32 copy halves the bytes
+        (the bound at 292k artists), then the few chosen are scored again in float64 and
+        ordered by those scores, as ``scores`` would give them.
+        """
+        if self._ranking is None:
+            items = np.ascontiguousarray(self._augmented_items(slice(None)), dtype=np.float32)
+            bias = None
+            if self.item_bias is not None:
+                bias = (self.item_bias + self.global_mean).astype(np.float32)
+            self._ranking = (items, bias)
+        items, bias = self._ranking
+        rough = items @ vector.astype(np.float32)
+        if bias is not None:
+            rough += bias
+        best = top_n(rough, n, banned)
+        exact = self._augmented_items(best) @ vector
+        if self.item_bias is not None:
+            exact = exact + self.item_bias[best] + self.global_mean
+        order = np.lexsort((best, -exact))
+        return best[order], exact[order]
+
     def has_user(self, user_id: int) -> bool:
         return self.users.index(user_id) >= 0
 
@@ -84,6 +110,7 @@ class FactorModel(Generic[SettingsT]):
     def _package(
         self, best: np.ndarray, scores: np.ndarray, fold: FoldIn | None, explain: int
     ) -> list[ScoredArtist]:
+        """``scores[r]`` is the score of ``best[r]``."""
         because: list[tuple[int, ...]] = [()] * best.size
         if fold is not None and explain > 0 and fold.rated.size and best.size:
             # share[i, j] = y~_i^T W y~_j t_j
@@ -95,7 +122,7 @@ class FactorModel(Generic[SettingsT]):
                 for r, row in enumerate(order)
             ]
         return [
-            ScoredArtist(int(self.items.ids[i]), float(scores[i]), because[r])
+            ScoredArtist(int(self.items.ids[i]), float(scores[r]), because[r])
             for r, i in enumerate(best)
         ]
 
@@ -109,8 +136,7 @@ class FactorModel(Generic[SettingsT]):
             raise KeyError(f"user {user_id} is not in the model")
         start, end = self.train.indptr[u], self.train.indptr[u + 1]  # no scipy row slicing
         rated, ratings = self.train.indices[start:end].astype(np.int64), self.train.data[start:end]
-        scores = self.scores(self._user_vector(u))
-        best = top_n(scores, n, self._banned(rated, exclude))
+        best, scores = self._top(self._user_vector(u), n, self._banned(rated, exclude))
         fold = self.fold_in_indices(rated, ratings) if explain > 0 else None
         return self._package(best, scores, fold, explain)
 
@@ -141,12 +167,10 @@ class FactorModel(Generic[SettingsT]):
             # Nothing known to fold in and no biases: every score would be 0, so rank by
             # popularity in the training data instead (the popularity model's answer).
             scores = popularity_scores(self.train)
-            return self._package(
-                top_n(scores, n, self._banned(fold.rated, exclude)), scores, None, 0
-            )
-        scores = self.scores(fold.vector)
-        best = top_n(scores, n, self._banned(fold.rated, exclude))
-        return self._package(best, scores, fold, explain)
+            best = top_n(scores, n, self._banned(fold.rated, exclude))
+            return self._package(best, scores[best], None, 0)
+        best, best_scores = self._top(fold.vector, n, self._banned(fold.rated, exclude))
+        return self._package(best, best_scores, fold, explain)
 
     def recommend_batch(self, user_ids: np.ndarray, n: int = 10) -> np.ndarray:
         """Top-n artist ids for many known users at once (rated items excluded), for

@@ -46,7 +46,8 @@ class RecommenderModel(Protocol):
 
 def top_n(scores: np.ndarray, n: int, banned: np.ndarray) -> np.ndarray:
     """Indices of the n highest finite scores, best first, skipping ``banned`` indices."""
-    scores = np.array(scores, dtype=np.float64, copy=True)
+    # float32 scores stay float32 (half the bytes); integers become float64 to hold -inf.
+    scores = np.array(scores, dtype=np.result_type(scores.dtype, np.float32), copy=True)
     scores[banned] = -np.inf
     n = min(n, int(np.isfinite(scores).sum()))
     if n <= 0:
