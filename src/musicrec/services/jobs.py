@@ -121,6 +121,12 @@ def queue_tuning(
     return queue_job(session, sender, "tune", reason=reason, user_id=user_id, params=params)
 
 
+def queue_spotify_import(session: Session, sender: JobSender, *, user_id: int) -> JobView:
+    """Queue the import of the user's Spotify library as ratings."""
+    params = {"source": "spotify", "user_id": user_id}
+    return queue_job(session, sender, "import", reason="spotify", params=params, user_id=user_id)
+
+
 def job_for(session: Session, job_id: int, user_id: int, is_admin: bool = False) -> JobView:
     """A job as its owner (or an admin) may read it; NotFound for anyone else."""
     job = job_rows.get_job(session, job_id)
