@@ -23,6 +23,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "MUSICREC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# The Spotify and Last.fm stand-ins and the Prism mock (fixtures).
+pytest_plugins = ["tests.spotify_fixtures"]
 
 
 def _unavailable(reason: str) -> None:

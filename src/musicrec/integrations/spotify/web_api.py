@@ -128,7 +128,7 @@ class SpotifyWebApi:
         return [track for item in items if (track := _track(item.get("track"))) is not None]
 
     def recently_played(self) -> list[SpotifyTrack]:
-        items = self._cursor_items("me/player/recently-played", {}, "before")
+        items = self._cursor_items("me/player/recently-played", {}, "before", numeric=True)
         return [track for item in items if (track := _track(item.get("track"))) is not None]
 
     # --- songs ---------------------------------------------------------------------------
@@ -189,10 +189,16 @@ class SpotifyWebApi:
                 return
 
     def _cursor_items(
-        self, path: str, params: dict[str, Any], cursor: str, key: str | None = None
+        self,
+        path: str,
+        params: dict[str, Any],
+        cursor: str,
+        key: str | None = None,
+        numeric: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """Items of a cursor-paginated list: the page's ``cursors[cursor]`` asks for the next
-        page, until there is no ``next`` (or a cursor comes back twice)."""
+        page, until there is no ``next`` (or a cursor comes back twice, or, where the contract
+        wants a timestamp, ``numeric``, one that is not)."""
         position: str | None = None
         seen: set[str] = set()
         for _ in range(self.max_pages):
@@ -208,7 +214,7 @@ class SpotifyWebApi:
             if not items or not page.get("next") or following is None:
                 return
             position = str(following)
-            if position in seen:
+            if position in seen or (numeric and not position.isdigit()):
                 return
             seen.add(position)
 
