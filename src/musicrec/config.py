@@ -141,6 +141,8 @@ class Settings:
         """Refuse settings that are unsafe for the mode we run in (ASVS 13.x)."""
         if self.is_production:
             check_production_secret(self.secret_key)
+        if self.spotify.enabled:
+            check_token_key(self.spotify.token_key)
 
 
 def check_production_secret(secret_key: str) -> None:
@@ -150,6 +152,19 @@ def check_production_secret(secret_key: str) -> None:
             "characters in production (e.g. python -c 'import secrets; "
             "print(secrets.token_urlsafe(32))')."
         )
+
+
+def check_token_key(key: str) -> None:
+    """A Fernet key: 32 bytes in url-safe base64 (``cryptography`` is imported only here)."""
+    from cryptography.fernet import Fernet
+
+    try:
+        Fernet(key.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raise ConfigurationError(
+            "MUSICREC_TOKEN_KEY must be a Fernet key (e.g. python -c 'from cryptography.fernet "
+            "import Fernet; print(Fernet.generate_key().decode())')."
+        ) from None
 
 
 def sqlite_url(path: Path) -> str:

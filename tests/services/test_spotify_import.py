@@ -223,3 +223,15 @@ def test_an_import_without_a_connection_fails_clearly(
 
     with pytest.raises(ServiceError, match="Connect your Spotify account"):
         import_library(db_engine, spotify_settings, user, lambda _p: None)
+
+
+def test_spotify_ratings_never_queue_a_retraining(session: Session) -> None:
+    from musicrec.db.activity import ratings_changed_since
+
+    user = _user(session)
+    imported = _artist(session, "Imported")
+    session.execute(
+        insert(Rating).values(user_id=user, artist_id=imported, rating=9, source="spotify")
+    )
+
+    assert ratings_changed_since(session, None) == 0

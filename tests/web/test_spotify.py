@@ -5,6 +5,7 @@ top songs from the Last.fm stand-in, and everything hidden without client creden
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,12 +13,13 @@ import requests
 from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from musicrec import create_app
 from musicrec.config import Settings, SpotifySettings
-from musicrec.db.models import Rating
+from musicrec.db.models import Rating, SpotifyLink
 from musicrec.db.session import transaction
+from musicrec.db.types import utcnow
 from musicrec.services.job_running import run_job
 from tests.spotify_fixtures import CLIENT_ID, CLIENT_SECRET, AccountsStandIn, LastfmStandIn
 from tests.web.conftest import api_signup, bearer, csrf_from, page_signup
@@ -153,3 +155,34 @@ def test_without_client_credentials_the_features_are_hidden(
     page = client.get("/recommendations").get_data(as_text=True)
     assert "save-playlist" not in page and "data-top-songs" not in page
     app.extensions["musicrec.engine"].dispose()
+
+
+def test_a_rejected_refresh_token_disconnects_and_asks_to_connect_again(
+    client: FlaskClient, accounts_standin: AccountsStandIn, db_engine: Engine
+) -> None:
+    page_signup(client)
+    connect(client)
+    accounts_standin.refresh_tokens.clear()  # revoked on Spotify's side
+    with transaction(db_engine) as session:  # the access token has expired
+        session.execute(update(SpotifyLink).values(expires_at=utcnow() - timedelta(minutes=5)))
+    headers = {"X-CSRFToken": csrf_from(client, "/account")}
+
+    refused = client.post("/api/v1/me/spotify/playlist", headers=headers)
+
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["code"] == "spotify_disconnected"
+    assert client.get("/api/v1/me/spotify").get_json() == {"connected": False}
+    page = client.get("/account").get_data(as_text=True)
+    assert 'id="spotify-lost"' in page and "connect again" in page
+    assert 'id="spotify-connect"' in page
+
+
+def test_a_second_import_waits_for_the_first(client: FlaskClient) -> None:
+    page_signup(client)
+    connect(client)
+    headers = {"X-CSRFToken": csrf_from(client, "/account")}
+
+    assert client.post("/api/v1/me/spotify/import", headers=headers).status_code == 202
+    again = client.post("/api/v1/me/spotify/import", headers=headers)
+
+    assert again.status_code == 409 and "already queued" in again.get_json()["error"]["message"]

@@ -1,7 +1,8 @@
 """Last.fm's ``artist.getTopTracks``: the names of an artist's most played songs.
 
 Last.fm asks clients to stay under about 5 requests a second: calls are spaced at least
-``min_interval`` apart (shared by every thread using the client).
+``min_interval`` apart, across every client and thread of the process (each web worker process
+keeps its own pace).
 """
 
 from __future__ import annotations
@@ -21,8 +22,35 @@ class LastfmTrack:
     url: str | None
 
 
+class _Pace:
+    """Spaces calls at least ``interval`` apart, whichever thread makes them."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._last = float("-inf")
+
+    def wait_turn(self) -> None:
+        with self._lock:
+            wait = self._last + self.interval - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self._last = time.monotonic()
+
+
+# One pace per API URL and interval in this process: every client (one per request) shares it.
+_paces: dict[tuple[str, float], _Pace] = {}
+_paces_lock = threading.Lock()
+
+
+def _pace_for(api_url: str, interval: float) -> _Pace:
+    with _paces_lock:
+        return _paces.setdefault((api_url, interval), _Pace(interval))
+
+
 class LastfmTopTracks:
-    """A thin client of Last.fm's API for one method."""
+    """A thin client of Last.fm's API for one method; clients of one API URL in one process
+    share their pace."""
 
     def __init__(
         self,
@@ -33,20 +61,11 @@ class LastfmTopTracks:
     ) -> None:
         self.api_url, self.api_key = api_url, api_key
         self.http = http or RetryingHttp()
-        self.min_interval = min_interval
-        self._lock = threading.Lock()
-        self._last = float("-inf")
-
-    def _wait_turn(self) -> None:
-        with self._lock:
-            wait = self._last + self.min_interval - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            self._last = time.monotonic()
+        self._pace = _pace_for(api_url, min_interval)
 
     def top_tracks(self, artist: str, limit: int = 5) -> list[LastfmTrack]:
         """The artist's top songs, most played first; [] for an artist Last.fm does not know."""
-        self._wait_turn()
+        self._pace.wait_turn()
         response = self.http.send(
             "GET",
             self.api_url,

@@ -122,7 +122,10 @@ def queue_tuning(
 
 
 def queue_spotify_import(session: Session, sender: JobSender, *, user_id: int) -> JobView:
-    """Queue the import of the user's Spotify library as ratings."""
+    """Queue the import of the user's Spotify library as ratings; Conflict while one of theirs
+    is queued or running."""
+    if job_rows.active_job_of(session, "import", user_id) is not None:
+        raise Conflict({"kind": "Your Spotify import is already queued or running."})
     params = {"source": "spotify", "user_id": user_id}
     return queue_job(session, sender, "import", reason="spotify", params=params, user_id=user_id)
 

@@ -33,6 +33,7 @@ def save_playlist(
 ) -> SavedPlaylist:
     """A private playlist of the top songs of the user's newest recommendations."""
     api = web_api(session, settings.spotify, user_id, http)
+    api.tokens.access_token()  # a connection Spotify dropped is reported before anything else
     artist_ids = stored.newest_artist_ids(session, user_id, NEWEST_RECOMMENDATIONS)
     uris: list[str] = []
     for artist_id in artist_ids:

@@ -23,6 +23,7 @@ MAX_PAGES = 200
 PREFERRED_IMAGE_WIDTH = 160
 TIME_RANGES = ("short_term", "medium_term", "long_term")
 GONE = (403, 404, 410)  # how a retired endpoint answers
+_retired_top_tracks: set[str] = set()  # API base URLs where top-tracks no longer answers
 
 
 class TokenSource(Protocol):
@@ -141,11 +142,15 @@ class SpotifyWebApi:
         return next((track for item in items if (track := _track(item)) is not None), None)
 
     def artist_top_tracks(self, artist_id: str) -> list[SpotifyTrack] | None:
-        """The deprecated ``GET /artists/{id}/top-tracks``; None where it no longer answers."""
+        """The deprecated ``GET /artists/{id}/top-tracks``; None where it no longer answers
+        (remembered for the process: it is not asked again)."""
+        if self.base in _retired_top_tracks:
+            return None
         try:
             answer = self.call("GET", f"artists/{quote(artist_id, safe='')}/top-tracks")
         except SpotifyApiError as error:
             if error.status in GONE:
+                _retired_top_tracks.add(self.base)
                 return None
             raise
         tracks = (answer or {}).get("tracks") or []
