@@ -235,3 +235,14 @@ def test_spotify_ratings_never_queue_a_retraining(session: Session) -> None:
     )
 
     assert ratings_changed_since(session, None) == 0
+
+
+def test_two_spotify_artists_sharing_a_name_stay_two(session: Session) -> None:
+    user = _user(session)
+    red = _artist(session, "Red")
+
+    store_ratings(session, user, _signals(a(1, "Red"), a(2, "Red")))
+
+    reds = session.execute(select(Artist).where(Artist.name_key == "red")).scalars().all()
+    assert sorted(artist.spotify_id for artist in reds) == ["sp1", "sp2"]  # type: ignore[type-var]
+    assert session.get(Artist, red).spotify_id == "sp1"  # type: ignore[union-attr]

@@ -129,7 +129,8 @@ def most_rated_by_name_keys(
     session: Session, name_keys: Iterable[str], viewer: int
 ) -> dict[str, Artist]:
     """For each folded name, the artist the user may see (confirmed, or added by them) with
-    that key and the most ratings (the lowest id on a tie)."""
+    that key, no Spotify id yet (one with another id is another artist) and the most ratings
+    (the lowest id on a tie)."""
     keys = list(name_keys)
     raters = (
         select(Rating.artist_id, func.count().label("raters")).group_by(Rating.artist_id).subquery()
@@ -142,6 +143,7 @@ def most_rated_by_name_keys(
             .outerjoin(raters, raters.c.artist_id == Artist.id)
             .where(
                 Artist.name_key.in_(chunk),
+                Artist.spotify_id.is_(None),
                 (Artist.confirmed.is_(True)) | (Artist.added_by == viewer),
             )
         ).all()

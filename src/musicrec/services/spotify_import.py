@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from musicrec.config import Settings
@@ -139,6 +140,8 @@ def store_ratings(session: Session, user_id: int, signals: LibrarySignals) -> di
     for spotify_id, value in wanted.items():
         found = signals.artists[spotify_id]
         artist = by_id.get(spotify_id) or by_name.get(fold_name(found.name))
+        if artist is not None and artist.spotify_id not in (None, spotify_id):
+            artist = None  # its name twin in this import took it: a different artist
         if artist is None:
             artist = artist_rows.add_spotify_artist(
                 session, found.name, spotify_id, found.image_url, artist_page_url(found.name)
@@ -185,8 +188,13 @@ def import_library(
     signals = read_library(api, progress)
     if len(signals.not_imported) == len(SECTIONS):
         raise ServiceError("Spotify could not be read: " + "; ".join(signals.not_imported))
-    with transaction(engine) as session:
-        counts = store_ratings(session, user_id, signals)
+    try:
+        with transaction(engine) as session:
+            counts = store_ratings(session, user_id, signals)
+    except IntegrityError:  # another import added one of these artists at the same moment
+        log.info("spotify import of user %s raced another: writing again", user_id)
+        with transaction(engine) as session:
+            counts = store_ratings(session, user_id, signals)
     progress(1.0)
     result: dict[str, Any] = {**counts, "requests": http.sent}
     if signals.not_imported:
