@@ -121,6 +121,7 @@ def test_import_job_playlist_and_disconnect(
     done = client.get(f"/api/v1/me/jobs/{job['id']}").get_json()["job"]
     assert set(done["result"]) >= {"added", "rated", "kept_manual", "skipped", "requests"}
     assert done["result"]["rated"] >= 1 and done["result"]["requests"] >= 7
+    assert "ratings imported" in client.get("/account").get_data(as_text=True)
     with transaction(db_engine) as session:
         sources = set(session.execute(select(Rating.source)).scalars())
     assert "spotify" in sources
