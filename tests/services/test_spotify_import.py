@@ -177,7 +177,7 @@ def _connect(engine: Engine, settings: Settings, refresh_token: str, expired: bo
     with transaction(engine) as session:
         user = _user(session)
         expires = utcnow() + (timedelta(seconds=-10) if expired else timedelta(hours=1))
-        spotify_connection._store(
+        spotify_connection.store_tokens(
             session,
             settings.spotify,
             user,

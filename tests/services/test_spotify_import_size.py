@@ -90,7 +90,9 @@ def test_a_typical_library_imports_in_few_requests(settings: Settings, db_engine
         ).scalar_one()
         expires = utcnow().timestamp() + 3600
         tokens = TokenSet("access", "refresh", expires, "")
-        spotify_connection._store(session, settings.spotify, user, tokens, authorized_at=utcnow())
+        spotify_connection.store_tokens(
+            session, settings.spotify, user, tokens, authorized_at=utcnow()
+        )
     fake = library()
 
     start = time.perf_counter()

@@ -110,7 +110,7 @@ def complete(
         tokens = accounts(settings).exchange_code(code, code_verifier)
     except (SpotifyAuthError, UpstreamError) as error:
         raise ConnectionRefused(f"Spotify did not complete the connection ({error}).") from error
-    _store(session, settings, user_id, tokens, authorized_at=utcnow())
+    store_tokens(session, settings, user_id, tokens, authorized_at=utcnow())
     api = SpotifyWebApi(settings.api_url, StoredTokens(session, settings, user_id), http)
     try:
         me = api.current_user()
@@ -131,13 +131,15 @@ def disconnect(session: Session, user_id: int) -> bool:
     return spotify_links.delete_link(session, user_id)
 
 
-def _store(
+def store_tokens(
     session: Session,
     settings: SpotifySettings,
     user_id: int,
     tokens: TokenSet,
     authorized_at: datetime | None = None,
 ) -> SpotifyLink:
+    """Keep the user's tokens, both encrypted (``authorized_at``: when the user consented,
+    from which the refresh token's 6 months run)."""
     vault = _vault(settings)
     values: dict[str, object] = {
         "access_token": vault.encrypt(tokens.access_token.encode()).decode("ascii"),
@@ -188,7 +190,7 @@ class StoredTokens:
         except RefreshRejected:
             lose(self.session, self.user_id)
             raise SpotifyDisconnected() from None
-        _store(self.session, self.settings, self.user_id, tokens)
+        store_tokens(self.session, self.settings, self.user_id, tokens)
         return tokens.access_token
 
     def _decrypt(self, value: str) -> str:
