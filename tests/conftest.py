@@ -23,8 +23,6 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "MUSICREC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-# The Spotify and Last.fm stand-ins and the Prism mock (fixtures).
-pytest_plugins = ["tests.spotify_fixtures"]
 
 
 def _unavailable(reason: str) -> None:
@@ -112,3 +110,11 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "user_artist_scrobbles.csv").exists():
         _unavailable(f"the shared Last.fm data is not at {SHARED_DATA}")
     return SHARED_DATA
+
+
+# The Spotify and Last.fm stand-ins and the Prism mock, for every test directory.
+from tests.spotify_fixtures import (  # noqa: E402, F401
+    accounts_standin,
+    lastfm_standin,
+    prism_url,
+)
