@@ -52,3 +52,30 @@ def test_a_token_key_that_is_not_a_fernet_key_is_refused(tmp_path: Path) -> None
     with pytest.raises(ConfigurationError, match="MUSICREC_TOKEN_KEY"):
         settings.check()
     replace(settings, spotify=replace(settings.spotify, client_id="")).check()  # off: unchecked
+
+
+@pytest.mark.parametrize(
+    ("uri", "accepted"),
+    [
+        ("https://music.example.org/spotify/callback", True),
+        ("http://127.0.0.1:5000/spotify/callback", True),
+        ("http://localhost:5000/spotify/callback", False),
+        ("http://music.example.org/spotify/callback", False),
+    ],
+)
+def test_the_redirect_uri_must_be_one_spotify_accepts(
+    tmp_path: Path, uri: str, accepted: bool
+) -> None:
+    env = {
+        "MUSICREC_INSTANCE_DIR": str(tmp_path),
+        "SPOTIFY_CLIENT_ID": "id",
+        "SPOTIFY_CLIENT_SECRET": "secret",
+        "SPOTIFY_REDIRECT_URI": uri,
+    }
+    settings = Settings.from_env(env)
+
+    if accepted:
+        settings.check()
+    else:
+        with pytest.raises(ConfigurationError, match="SPOTIFY_REDIRECT_URI"):
+            settings.check()

@@ -31,6 +31,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 SECRET_KEY_BYTES = 32
 SPOTIFY_API_URL = "https://api.spotify.com/v1/"
@@ -143,6 +144,7 @@ class Settings:
             check_production_secret(self.secret_key)
         if self.spotify.enabled:
             check_token_key(self.spotify.token_key)
+            check_redirect_uri(self.spotify.redirect_uri)
 
 
 def check_production_secret(secret_key: str) -> None:
@@ -165,6 +167,18 @@ def check_token_key(key: str) -> None:
             "MUSICREC_TOKEN_KEY must be a Fernet key (e.g. python -c 'from cryptography.fernet "
             "import Fernet; print(Fernet.generate_key().decode())')."
         ) from None
+
+
+def check_redirect_uri(uri: str) -> None:
+    """Spotify accepts HTTPS redirect URIs, or plain HTTP to a loopback address by number
+    (``http://127.0.0.1:PORT``), never ``localhost``."""
+    parts = urlsplit(uri)
+    loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "::1")
+    if not (parts.scheme == "https" or loopback) or not parts.hostname:
+        raise ConfigurationError(
+            "SPOTIFY_REDIRECT_URI must be https://... or http://127.0.0.1:PORT/... "
+            "(Spotify refuses http://localhost)."
+        )
 
 
 def sqlite_url(path: Path) -> str:
