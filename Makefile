@@ -69,7 +69,12 @@ system-deps:
 bench-system-deps:
 	$(call install-missing,$(BENCH_SYSTEM_PACKAGES))
 
-test-deps: $(VENV)/.test-installed system-deps
+# Stoplight Prism (the Spotify contract mock) from package.json and its lockfile.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+test-deps: $(VENV)/.test-installed system-deps node_modules/.installed
 
 test: test-deps
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)

@@ -110,3 +110,11 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "user_artist_scrobbles.csv").exists():
         _unavailable(f"the shared Last.fm data is not at {SHARED_DATA}")
     return SHARED_DATA
+
+
+# The Spotify and Last.fm stand-ins and the Prism mock, for every test directory.
+from tests.spotify_fixtures import (  # noqa: E402, F401
+    accounts_standin,
+    lastfm_standin,
+    prism_url,
+)

@@ -14,22 +14,68 @@
 | MUSICREC_JOB_QUEUE_URL | sqlite (<instance>/jobs.sqlite3); redis://host:port/db in production |
 | MUSICREC_RETRAIN_AFTER_RATINGS | 500 new or changed ratings queue a training; 0: never  |
 | MUSICREC_RETRAIN_AFTER_HOURS   | 24: a training at least this often; 0: never           |
+| SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET | unset: the Spotify features are hidden        |
+| SPOTIFY_REDIRECT_URI   | http://127.0.0.1:5000/spotify/callback               |
+| MUSICREC_SPOTIFY_API_URL      | https://api.spotify.com/v1/                   |
+| MUSICREC_SPOTIFY_ACCOUNTS_URL | https://accounts.spotify.com/                 |
+| MUSICREC_TOKEN_KEY     | Fernet key of stored Spotify tokens; else <instance>/token_key |
+| LASTFM_API_KEY         | unset: no Last.fm top songs                          |
+| MUSICREC_LASTFM_API_URL | https://ws.audioscrobbler.com/2.0/                  |
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 SECRET_KEY_BYTES = 32
+SPOTIFY_API_URL = "https://api.spotify.com/v1/"
+SPOTIFY_ACCOUNTS_URL = "https://accounts.spotify.com/"
+SPOTIFY_REDIRECT_URI = "http://127.0.0.1:5000/spotify/callback"
+LASTFM_API_URL = "https://ws.audioscrobbler.com/2.0/"
 MIN_SECRET_KEY_LENGTH = 32
 
 
 class ConfigurationError(RuntimeError):
     """The environment describes a set-up the app must refuse to run with."""
+
+
+@dataclass(frozen=True)
+class SpotifySettings:
+    """The Spotify app's credentials and where its services are; without a client id and secret
+    the Spotify features are hidden. ``token_key`` encrypts stored refresh tokens (Fernet)."""
+
+    client_id: str = ""
+    client_secret: str = ""
+    redirect_uri: str = SPOTIFY_REDIRECT_URI
+    api_url: str = SPOTIFY_API_URL
+    accounts_url: str = SPOTIFY_ACCOUNTS_URL
+    token_key: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str], instance_dir: Path) -> SpotifySettings:
+        client_id = env.get("SPOTIFY_CLIENT_ID", "")
+        client_secret = env.get("SPOTIFY_CLIENT_SECRET", "")
+        token_key = env.get("MUSICREC_TOKEN_KEY", "")
+        if client_id and client_secret and not token_key:
+            token_key = stored_token_key(instance_dir)
+        return cls(
+            client_id=client_id,
+            client_secret=client_secret,
+            redirect_uri=env.get("SPOTIFY_REDIRECT_URI") or SPOTIFY_REDIRECT_URI,
+            api_url=env.get("MUSICREC_SPOTIFY_API_URL") or SPOTIFY_API_URL,
+            accounts_url=env.get("MUSICREC_SPOTIFY_ACCOUNTS_URL") or SPOTIFY_ACCOUNTS_URL,
+            token_key=token_key,
+        )
 
 
 @dataclass(frozen=True)
@@ -50,6 +96,9 @@ class Settings:
     job_queue_url: str = ""  # empty: a SQLite queue file in the instance folder
     retrain_after_ratings: int = 500
     retrain_after: timedelta = timedelta(hours=24)
+    spotify: SpotifySettings = field(default_factory=SpotifySettings)
+    lastfm_api_key: str = ""
+    lastfm_api_url: str = LASTFM_API_URL
 
     @property
     def is_production(self) -> bool:
@@ -84,12 +133,18 @@ class Settings:
             job_queue_url=env.get("MUSICREC_JOB_QUEUE_URL", ""),
             retrain_after_ratings=max(0, int(env.get("MUSICREC_RETRAIN_AFTER_RATINGS", 500))),
             retrain_after=timedelta(hours=float(env.get("MUSICREC_RETRAIN_AFTER_HOURS", 24))),
+            spotify=SpotifySettings.from_env(env, instance_dir),
+            lastfm_api_key=env.get("LASTFM_API_KEY", ""),
+            lastfm_api_url=env.get("MUSICREC_LASTFM_API_URL") or LASTFM_API_URL,
         )
 
     def check(self) -> None:
         """Refuse settings that are unsafe for the mode we run in (ASVS 13.x)."""
         if self.is_production:
             check_production_secret(self.secret_key)
+        if self.spotify.enabled:
+            check_token_key(self.spotify.token_key)
+            check_redirect_uri(self.spotify.redirect_uri)
 
 
 def check_production_secret(secret_key: str) -> None:
@@ -101,17 +156,51 @@ def check_production_secret(secret_key: str) -> None:
         )
 
 
+def check_token_key(key: str) -> None:
+    """A Fernet key: 32 bytes in url-safe base64 (``cryptography`` is imported only here)."""
+    from cryptography.fernet import Fernet
+
+    try:
+        Fernet(key.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raise ConfigurationError(
+            "MUSICREC_TOKEN_KEY must be a Fernet key (e.g. python -c 'from cryptography.fernet "
+            "import Fernet; print(Fernet.generate_key().decode())')."
+        ) from None
+
+
+def check_redirect_uri(uri: str) -> None:
+    """Spotify accepts HTTPS redirect URIs, or plain HTTP to a loopback address by number
+    (``http://127.0.0.1:PORT``), never ``localhost``."""
+    parts = urlsplit(uri)
+    loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "::1")
+    if not (parts.scheme == "https" or loopback) or not parts.hostname:
+        raise ConfigurationError(
+            "SPOTIFY_REDIRECT_URI must be https://... or http://127.0.0.1:PORT/... "
+            "(Spotify refuses http://localhost)."
+        )
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
 def stored_secret_key(instance_dir: Path) -> str:
     """Read the instance's secret key, generating it on first use (never hard-coded)."""
-    key_file = instance_dir / "secret_key"
+    return _stored_key(instance_dir / "secret_key", secrets.token_urlsafe(SECRET_KEY_BYTES))
+
+
+def stored_token_key(instance_dir: Path) -> str:
+    """The instance's Fernet key for tokens at rest (32 url-safe base64 bytes), generated on
+    first use like the secret key."""
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
+    return _stored_key(instance_dir / "token_key", key)
+
+
+def _stored_key(key_file: Path, key: str) -> str:
     if key_file.exists():
         return key_file.read_text().strip()
-    instance_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(SECRET_KEY_BYTES)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
     # O_EXCL: two processes starting together keep whichever key was written first.
     try:
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

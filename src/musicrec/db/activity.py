@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from musicrec.db.models import Artist, Rating, Recommendation
+from musicrec.db.models import UNTRAINABLE_SOURCES, Artist, Rating, Recommendation
 
 
 def _utc_day(session: Session, column: Any) -> Any:
@@ -49,8 +49,11 @@ def recommendations_per_day(session: Session, since: datetime) -> dict[date, int
 
 
 def ratings_changed_since(session: Session, since: datetime | None) -> int:
-    """Ratings created or changed after ``since`` (all of them when None)."""
-    query = select(func.count()).select_from(Rating)
+    """Ratings created or changed after ``since`` (all of them when None), of those training
+    reads: a Spotify import never queues a retraining it would not change."""
+    query = (
+        select(func.count()).select_from(Rating).where(Rating.source.not_in(UNTRAINABLE_SOURCES))
+    )
     if since is not None:
         query = query.where(Rating.updated_at > since)
     return int(session.execute(query).scalar_one())

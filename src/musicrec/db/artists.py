@@ -114,3 +114,61 @@ def add_artist(
     session.add(artist)
     session.flush()
     return artist
+
+
+def by_spotify_ids(session: Session, spotify_ids: Iterable[str]) -> dict[str, Artist]:
+    """Artists holding these Spotify ids, by id."""
+    ids = list(spotify_ids)
+    found: dict[str, Artist] = {}
+    for start in range(0, len(ids), 500):  # bound the IN list
+        chunk = ids[start : start + 500]
+        rows = session.execute(select(Artist).where(Artist.spotify_id.in_(chunk))).scalars()
+        found.update({artist.spotify_id: artist for artist in rows if artist.spotify_id})
+    return found
+
+
+def most_rated_by_name_keys(
+    session: Session, name_keys: Iterable[str], viewer: int
+) -> dict[str, Artist]:
+    """For each folded name, the artist the user may see (confirmed, or added by them) with
+    that key, no Spotify id yet (one with another id is another artist) and the most ratings
+    (the lowest id on a tie)."""
+    keys = list(name_keys)
+    raters = (
+        select(Rating.artist_id, func.count().label("raters")).group_by(Rating.artist_id).subquery()
+    )
+    best: dict[str, tuple[int, int, Artist]] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        rows = session.execute(
+            select(Artist, func.coalesce(raters.c.raters, 0))
+            .outerjoin(raters, raters.c.artist_id == Artist.id)
+            .where(
+                Artist.name_key.in_(chunk),
+                Artist.spotify_id.is_(None),
+                (Artist.confirmed.is_(True)) | (Artist.added_by == viewer),
+            )
+        ).all()
+        for artist, count in rows:
+            rank = (-int(count), artist.id)
+            current = best.get(artist.name_key)
+            if current is None or rank < current[:2]:
+                best[artist.name_key] = (*rank, artist)
+    return {key: value[2] for key, value in best.items()}
+
+
+def add_spotify_artist(
+    session: Session, name: str, spotify_id: str, image_url: str | None, lastfm_url: str | None
+) -> Artist:
+    """A catalogue entry for an artist known by its Spotify id (confirmed: Spotify names it)."""
+    artist = Artist(
+        name=name,
+        name_key=fold_name(name),
+        lastfm_url=lastfm_url,
+        spotify_id=spotify_id,
+        image_url=image_url,
+        confirmed=True,
+    )
+    session.add(artist)
+    session.flush()
+    return artist

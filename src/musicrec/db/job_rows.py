@@ -44,6 +44,25 @@ def active_job(session: Session, kind: str) -> Job | None:
     ).scalar_one_or_none()
 
 
+def active_job_of(session: Session, kind: str, user_id: int) -> Job | None:
+    """A queued or running job of this kind that the user queued."""
+    return session.execute(
+        select(Job)
+        .where(Job.kind == kind, Job.user_id == user_id, Job.state.in_(ACTIVE_STATES))
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def latest_job_of(session: Session, kind: str, user_id: int) -> Job | None:
+    """The user's newest job of this kind."""
+    return session.execute(
+        select(Job)
+        .where(Job.kind == kind, Job.user_id == user_id)
+        .order_by(Job.created_at.desc(), Job.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
 def recent_jobs(session: Session, limit: int) -> list[Job]:
     """Active jobs first, then the rest, newest first."""
     return list(

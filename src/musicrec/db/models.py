@@ -27,6 +27,9 @@ from musicrec.db.types import UTCDateTime, utcnow
 
 RATING_MIN, RATING_MAX = 1, 10
 RATING_SOURCES = ("manual", "spotify", "lastfm")
+# Spotify's developer terms forbid training a model on Spotify content: these ratings are the
+# user's own (and drive their recommendations through fold-in) but never train the shared model.
+UNTRAINABLE_SOURCES = ("spotify",)
 JOB_KINDS = ("train", "tune", "import")
 JOB_STATES = ("queued", "running", "done", "failed")
 # Kinds of which at most one job may be queued or running at a time (a unique partial index).
@@ -82,6 +85,8 @@ class Artist(Base):
     lastfm_url: Mapped[str | None] = mapped_column(String(1024))
     lastfm_id: Mapped[int | None] = mapped_column(Integer, unique=True)
     spotify_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A picture of the artist (from Spotify's artist images on import), when known.
+    image_url: Mapped[str | None] = mapped_column(String(1024))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # An artist a user added is theirs alone (search, pages, training) until the operator
     # confirms it; imported artists are confirmed.
@@ -238,3 +243,38 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SpotifyLink(Base):
+    """A user's Spotify connection. The refresh token is stored encrypted (Fernet); a link whose
+    refresh token Spotify refused keeps only ``lost_reason``, shown until the user reconnects."""
+
+    __tablename__ = "spotify_links"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    spotify_user_id: Mapped[str | None] = mapped_column(String(128))
+    display_name: Mapped[str | None] = mapped_column(String(256))
+    access_token: Mapped[str | None] = mapped_column(Text)  # encrypted too: it is a credential
+    refresh_token: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scope: Mapped[str] = mapped_column(String(512), default="")
+    authorized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lost_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class TopSong(Base):
+    """A cached top song of an artist (from Last.fm, matched to a Spotify track when possible)."""
+
+    __tablename__ = "top_songs"
+    __table_args__ = (UniqueConstraint("artist_id", "rank"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"))
+    rank: Mapped[int] = mapped_column(SmallInteger)
+    title: Mapped[str] = mapped_column(String(512))
+    url: Mapped[str | None] = mapped_column(String(1024))  # a page to listen on
+    spotify_uri: Mapped[str | None] = mapped_column(String(128))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

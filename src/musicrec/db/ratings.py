@@ -11,8 +11,11 @@ from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from musicrec.db.dialect import upsert_insert
-from musicrec.db.models import Artist, Rating
+from musicrec.db.models import UNTRAINABLE_SOURCES, Artist, Rating
 from musicrec.db.types import utcnow
+
+# Ratings the shared model may learn from (and popularity may count): not Spotify imports.
+TRAINABLE = Rating.source.not_in(UNTRAINABLE_SOURCES)
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,7 @@ def rating_counts(session: Session) -> tuple[np.ndarray, np.ndarray]:
     rows = session.execute(
         select(Rating.artist_id, func.count())
         .join(Artist, Artist.id == Rating.artist_id)
-        .where(Artist.confirmed.is_(True))
+        .where(Artist.confirmed.is_(True), TRAINABLE)
         .group_by(Rating.artist_id)
     ).all()
     table = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
@@ -98,10 +101,12 @@ def rating_counts(session: Session) -> tuple[np.ndarray, np.ndarray]:
 
 
 def all_ratings(session: Session) -> RatingArrays:
+    """Every rating the shared model trains on: confirmed artists, no Spotify imports."""
     rows = session.execute(
         select(Rating.user_id, Rating.artist_id, Rating.rating)
         .join(Artist, Artist.id == Rating.artist_id)
-        .where(Artist.confirmed.is_(True))  # another user's unconfirmed addition stays theirs
+        # another user's unconfirmed addition stays theirs; Spotify imports never train
+        .where(Artist.confirmed.is_(True), TRAINABLE)
         .order_by(Rating.user_id, Rating.artist_id)
     ).all()
     table = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
@@ -117,6 +122,7 @@ def rating_batches(session: Session, batch_size: int = 100_000) -> Iterator[Rati
         raise ValueError("batch_size must be at least 1")
     result = session.execute(
         select(Rating.user_id, Rating.artist_id, Rating.rating)
+        .where(TRAINABLE)  # the snapshot is what Spark trains on
         .order_by(Rating.user_id, Rating.artist_id)
         .execution_options(yield_per=batch_size)
     )
@@ -125,3 +131,19 @@ def rating_batches(session: Session, batch_size: int = 100_000) -> Iterator[Rati
         yield RatingArrays(
             user_ids=table[:, 0].copy(), artist_ids=table[:, 1].copy(), ratings=table[:, 2].copy()
         )
+
+
+def ratings_of_artists(
+    session: Session, user_id: int, artist_ids: list[int]
+) -> dict[int, tuple[int, str]]:
+    """The user's (rating, source) of each of these artists they rated."""
+    found: dict[int, tuple[int, str]] = {}
+    for start in range(0, len(artist_ids), 500):
+        chunk = artist_ids[start : start + 500]
+        rows = session.execute(
+            select(Rating.artist_id, Rating.rating, Rating.source).where(
+                Rating.user_id == user_id, Rating.artist_id.in_(chunk)
+            )
+        ).all()
+        found.update({artist_id: (value, source) for artist_id, value, source in rows})
+    return found

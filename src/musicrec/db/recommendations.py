@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from musicrec.db.dialect import upsert_insert
@@ -98,3 +98,19 @@ def user_recommendations(session: Session, user_id: int) -> list[Recommendation]
             )
         ).scalars()
     )
+
+
+def newest_artist_ids(session: Session, user_id: int, limit: int) -> list[int]:
+    """The artists of the user's newest batch of recommendations (stored together), best first."""
+    newest = (
+        select(func.max(Recommendation.created_at))
+        .where(Recommendation.user_id == user_id)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Recommendation.artist_id)
+        .where(Recommendation.user_id == user_id, Recommendation.created_at == newest)
+        .order_by(Recommendation.score.desc(), Recommendation.id)
+        .limit(limit)
+    ).scalars()
+    return list(rows)

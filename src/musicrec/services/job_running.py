@@ -31,6 +31,7 @@ from musicrec.engine import als, tuning
 from musicrec.services.errors import ServiceError
 from musicrec.services.hyperparameters import database_split
 from musicrec.services.jobs import JobSender
+from musicrec.services.spotify_import import import_library
 from musicrec.services.training import train_and_publish
 
 log = logging.getLogger("musicrec.jobs")
@@ -108,9 +109,19 @@ def run_tuning_job(context: JobContext, params: dict[str, Any]) -> dict[str, Any
     }
 
 
+def run_import(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Import a user's Spotify library as ratings (the only import a user can queue)."""
+    if params.get("source") != "spotify":
+        raise ServiceError(f"No worker can import from {params.get('source')!r}.")
+    return import_library(
+        context.engine, context.settings, int(params["user_id"]), context.progress
+    )
+
+
 RUNNERS: dict[str, Callable[[JobContext, dict[str, Any]], dict[str, Any]]] = {
     "train": run_training,
     "tune": run_tuning_job,
+    "import": run_import,
 }
 
 

@@ -121,6 +121,21 @@ def queue_tuning(
     return queue_job(session, sender, "tune", reason=reason, user_id=user_id, params=params)
 
 
+def queue_spotify_import(session: Session, sender: JobSender, *, user_id: int) -> JobView:
+    """Queue the import of the user's Spotify library as ratings; Conflict while one of theirs
+    is queued or running."""
+    if job_rows.active_job_of(session, "import", user_id) is not None:
+        raise Conflict({"kind": "Your Spotify import is already queued or running."})
+    params = {"source": "spotify", "user_id": user_id}
+    return queue_job(session, sender, "import", reason="spotify", params=params, user_id=user_id)
+
+
+def latest_spotify_import(session: Session, user_id: int) -> JobView | None:
+    """The user's newest Spotify import, to show its progress or result."""
+    job = job_rows.latest_job_of(session, "import", user_id)
+    return JobView.of(job) if job is not None else None
+
+
 def job_for(session: Session, job_id: int, user_id: int, is_admin: bool = False) -> JobView:
     """A job as its owner (or an admin) may read it; NotFound for anyone else."""
     job = job_rows.get_job(session, job_id)

@@ -55,8 +55,9 @@ def _register_blueprints(app: Flask) -> None:
     from musicrec.web.main import blueprint as main
     from musicrec.web.ratings import blueprint as ratings
     from musicrec.web.recommendations import blueprint as recommendations
+    from musicrec.web.spotify import blueprint as spotify
 
-    for blueprint in (main, auth, ratings, recommendations, admin, api, docs):
+    for blueprint in (main, auth, ratings, recommendations, spotify, admin, api, docs):
         app.register_blueprint(blueprint)
 
 

@@ -184,4 +184,4 @@ def openapi_document() -> Response:
     return jsonify(document())
 
 
-from musicrec.web.api import job_routes, routes  # noqa: E402,F401  (registers the routes)
+from musicrec.web.api import job_routes, routes, spotify_routes  # noqa: E402,F401  (registers the routes)

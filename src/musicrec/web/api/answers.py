@@ -169,3 +169,32 @@ class Error(_Answer):
 def answer(body: BaseModel, status: int = 200) -> tuple[Response, int]:
     """``body`` as the JSON response with ``status``."""
     return jsonify(body.model_dump(mode="json")), status
+
+
+class SpotifyStatus(_Answer):
+    connected: bool
+    display_name: str | SkipJsonSchema[None] = Field(
+        default=None,
+        description="The Spotify account's name, when connected",
+        json_schema_extra=_without_default,
+    )
+
+
+class PlaylistOut(_Answer):
+    id: str = Field(description="The Spotify playlist id")
+    url: str | None = Field(description="The playlist on Spotify")
+    tracks: int = Field(description="How many tracks were added")
+
+
+class PlaylistAnswer(_Answer):
+    playlist: PlaylistOut
+
+
+class SongOut(_Answer):
+    title: str
+    url: str | None = Field(description="Where to listen: Spotify when matched, else Last.fm")
+    spotify_uri: str | None
+
+
+class TopSongs(_Answer):
+    songs: list[SongOut] = Field(description="A few of the artist's top songs, best first")

@@ -35,8 +35,10 @@ ERROR_TEXTS = {
     401: "Not logged in, or the token was refused",
     403: "Missing or invalid CSRF token on a cookie-authenticated call, or not an admin",
     404: "Not found",
-    409: "In conflict: the username or email is taken, or such a job is already queued",
+    409: "In conflict: the username or email is taken, such a job is already queued, or "
+    "Spotify is not connected",
     429: "Too many attempts",
+    502: "Spotify (or Last.fm) did not answer",
     500: "Unexpected server error (never with details)",
     503: "The database (or the job queue) is unavailable",
 }
@@ -50,6 +52,11 @@ TAGS = {
     "health": Tag(name="health", description="Liveness"),
     "jobs": Tag(name="jobs", description="Background jobs: progress of the user's own jobs"),
     "admin": Tag(name="admin", description="Operators only: jobs, retraining, tuning"),
+    "spotify": Tag(
+        name="spotify",
+        description="A connected Spotify account: library import, playlists (hidden, 404, "
+        "without the server's Spotify credentials)",
+    ),
 }
 DESCRIPTION = (
     "Rate artists and get recommendations. Authenticate with the token from /api/v1/auth/token "

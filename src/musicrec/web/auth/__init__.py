@@ -9,7 +9,7 @@ from flask import session as flask_session
 from werkzeug.wrappers import Response
 
 from musicrec.db.models import User
-from musicrec.services import accounts
+from musicrec.services import accounts, jobs, spotify_connection
 from musicrec.services.auth import end_session, issue_token
 from musicrec.services.errors import FieldError
 from musicrec.web.auth.guard import (
@@ -117,7 +117,13 @@ def logout() -> Response:
 @blueprint.get("/account")
 @login_required
 def account() -> str:
-    return render_template("auth/account.html", errors={})
+    user = current_user()
+    assert user is not None
+    spotify, last_import = None, None
+    if settings().spotify.enabled:
+        spotify = spotify_connection.status(db_session(), user.id)
+        last_import = jobs.latest_spotify_import(db_session(), user.id)
+    return render_template("auth/account.html", errors={}, spotify=spotify, last_import=last_import)
 
 
 @blueprint.post("/account/password")

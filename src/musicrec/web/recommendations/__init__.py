@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
-from musicrec.services import ratings
+from musicrec.services import ratings, spotify_connection, top_songs
 from musicrec.services.recommending import ENOUGH_RATINGS
-from musicrec.web.auth.guard import current_user, login_required, rated_count
+from musicrec.web.auth.guard import current_user, login_required, rated_count, settings
 from musicrec.web.db import db_session
 from musicrec.web.extensions import catalogue, recommendations
 
@@ -20,11 +20,14 @@ def index() -> str:
     session = db_session()
     user = current_user()
     assert user is not None
+    spotify = settings().spotify.enabled and spotify_connection.status(session, user.id).connected
     return render_template(
         "recommendations/index.html",
         past=recommendations().history(session, user.id),
         rated_count=rated_count(),
         enough=ENOUGH_RATINGS,
+        top_songs=top_songs.available(settings(), session, user.id),
+        spotify_connected=spotify,
     )
 
 

@@ -189,12 +189,79 @@ function setUpRecommendations() {
       });
       fresh.replaceChildren(...(items.length ? items : [el("li", { class: "hint empty", text: "No new artists to recommend right now: rate more artists." })]));
       status.textContent = items.length ? `${items.length} new recommendations` : "";
+      if (fresh.hasAttribute("data-top-songs")) items.forEach(showTopSongs);
+      const save = document.getElementById("save-playlist");
+      if (save) save.hidden = !items.length;
     } catch (error) {
       status.textContent = error.message;
     } finally {
       button.disabled = false;
     }
   });
+}
+
+// Top songs of a recommended artist, under its card (cached by the server).
+async function showTopSongs(card) {
+  try {
+    const data = await api("GET", `/api/v1/artists/${card.dataset.artistId}/top-songs`);
+    if (!data.songs.length) return;
+    const list = el("ol", { class: "songs", "aria-label": "Top songs" });
+    for (const song of data.songs) {
+      list.append(el("li", {}, song.url ? el("a", { href: song.url, rel: "noopener noreferrer", target: "_blank", text: song.title }) : el("span", { text: song.title })));
+    }
+    card.querySelector(".rating-control")?.before(list);
+  } catch (error) {
+    // the songs are a nicety: the card stays as it is
+  }
+}
+
+// Save the new recommendations' top songs as a Spotify playlist.
+function setUpPlaylist() {
+  const button = document.getElementById("save-playlist");
+  if (!button) return;
+  const status = document.getElementById("playlist-status");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    status.textContent = "Saving the playlist on Spotify…";
+    try {
+      const data = await api("POST", "/api/v1/me/spotify/playlist");
+      const playlist = data.playlist;
+      status.replaceChildren(`Saved ${playlist.tracks} songs: `,
+        playlist.url ? el("a", { id: "playlist-link", href: playlist.url, rel: "noopener noreferrer", target: "_blank", text: "open the playlist on Spotify" }) : "the playlist is in your Spotify library");
+    } catch (error) {
+      status.textContent = error.message;
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+// The Spotify library import (account page): queue it, then follow the job.
+function setUpSpotifyImport() {
+  const button = document.getElementById("spotify-import");
+  if (!button) return;
+  const list = document.getElementById("spotify-jobs");
+  const status = document.getElementById("spotify-import-status");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const data = await api("POST", "/api/v1/me/spotify/import");
+      const item = jobItem(data.job);
+      list.prepend(item);
+      followJob(item);
+      status.textContent = "Import queued: it runs in the background.";
+    } catch (error) {
+      status.textContent = error.message;
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+function importSummary(result) {
+  let text = `${result.rated} ratings imported, ${result.added} artists added to the catalogue, ${result.kept_manual} of your own ratings kept, ${result.skipped} unchanged (${result.requests} requests to Spotify).`;
+  if (result.not_imported?.length) text += ` Not imported: ${result.not_imported.join("; ")}.`;
+  return text;
 }
 
 // Jobs: every [data-job-id] still queued or running follows its job without a reload.
@@ -212,6 +279,11 @@ function showJob(item, job) {
   const error = item.querySelector("[data-job-error]");
   error.textContent = job.error || "";
   error.hidden = !job.error;
+  const result = item.querySelector("[data-job-result]");
+  if (result && job.kind === "import" && job.result) {
+    result.textContent = importSummary(job.result);
+    result.hidden = false;
+  }
 }
 
 function followJob(item) {
@@ -237,7 +309,8 @@ function jobItem(job) {
     el("span", { class: `job-state state-${job.state}`, "data-job-state-text": true, text: job.state }));
   const bar = el("progress", { max: "1", value: String(job.progress), "aria-label": `Progress of job ${job.id}` });
   const error = el("p", { class: "error", "data-job-error": true, hidden: !job.error, text: job.error || "" });
-  return el("li", { class: "job", "data-job-id": job.id, "data-job-state": job.state }, head, bar, error);
+  const result = el("p", { class: "job-result", "data-job-result": true, hidden: true });
+  return el("li", { class: "job", "data-job-id": job.id, "data-job-state": job.state }, head, bar, error, result);
 }
 
 function setUpJobs() {
@@ -268,4 +341,6 @@ document.addEventListener("DOMContentLoaded", () => {
   setUpAddArtist();
   setUpRecommendations();
   setUpJobs();
+  setUpPlaylist();
+  setUpSpotifyImport();
 });
