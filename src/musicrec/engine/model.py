@@ -20,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from musicrec.engine.data import IdMap
+from musicrec.engine.discovery import popularity_penalised
 from musicrec.engine.popularity import popularity_scores
 from musicrec.engine.ranking import ScoredArtist, top_n
 from musicrec.engine.settings import ModelSettings
@@ -54,9 +55,14 @@ class FactorModel(Generic[SettingsT]):
     item_bias: np.ndarray | None = None
     kind: str = "factor"
     _normed: np.ndarray | None = field(default=None, repr=False)
+    _counts: np.ndarray | None = field(default=None, repr=False)
 
     # -- to be provided by subclasses -------------------------------------------------------
-    def fold_in_indices(self, rated: np.ndarray, ratings: np.ndarray) -> FoldIn:
+    def fold_in_indices(
+        self, rated: np.ndarray, ratings: np.ndarray, disliked: np.ndarray | None = None
+    ) -> FoldIn:
+        """Solve a user's vector from dense item indices and ratings; ``disliked`` items
+        ("not for me") enter as a negative signal (see the subclasses for how)."""
         raise NotImplementedError
 
     def _augmented_items(self, index: np.ndarray | slice) -> np.ndarray:
@@ -114,15 +120,26 @@ class FactorModel(Generic[SettingsT]):
         fold = self.fold_in_indices(rated, ratings) if explain > 0 else None
         return self._package(best, scores, fold, explain)
 
-    def fold_in(self, artist_ids: Iterable[int], ratings: Iterable[float]) -> FoldIn:
-        """Solve a user's vector from (artist id, rating) pairs; unknown artists are ignored."""
+    def rating_counts(self) -> np.ndarray:
+        """Each item's number of training ratings (its popularity), computed once."""
+        if self._counts is None:
+            self._counts = popularity_scores(self.train)
+        return self._counts
+
+    def fold_in(
+        self, artist_ids: Iterable[int], ratings: Iterable[float], disliked: Iterable[int] = ()
+    ) -> FoldIn:
+        """Solve a user's vector from (artist id, rating) pairs and the artists they marked
+        "not for me"; unknown artists are ignored."""
         ids = np.fromiter(artist_ids, dtype=np.int64)
         values = np.fromiter(ratings, dtype=np.float64)
         if ids.shape != values.shape:
             raise ValueError("artist_ids and ratings must have the same length")
         rated = self.items.indices(ids)
         known = rated >= 0
-        return self.fold_in_indices(rated[known], values[known])
+        against = self.items.indices(np.fromiter(disliked, dtype=np.int64))
+        against = np.setdiff1d(against[against >= 0], rated[known])
+        return self.fold_in_indices(rated[known], values[known], against if against.size else None)
 
     def recommend_for_ratings(
         self,
@@ -132,11 +149,19 @@ class FactorModel(Generic[SettingsT]):
         *,
         exclude: Iterable[int] = (),
         explain: int = 3,
+        disliked: Iterable[int] = (),
+        discovery: float = 0.0,
     ) -> list[ScoredArtist]:
         """Top n for a user not in the model, folded in from their current ratings against
-        the fixed item factors (no retraining); rated and ``exclude`` artists never appear."""
+        the fixed item factors (no retraining); rated and ``exclude`` artists never appear.
+
+        ``disliked`` artists are a negative signal in the fold-in and never appear either;
+        ``discovery`` (0..1) penalises popular artists (``engine.discovery``).
+        """
         ids = np.fromiter(artist_ids, dtype=np.int64)
-        fold = self.fold_in(ids, ratings)
+        against = np.fromiter(disliked, dtype=np.int64)
+        exclude = np.union1d(np.fromiter(exclude, dtype=np.int64), against)
+        fold = self.fold_in(ids, ratings, against)
         if fold.rated.size == 0 and self.item_bias is None:
             # Nothing known to fold in and no biases: every score would be 0, so rank by
             # popularity in the training data instead (the popularity model's answer).
@@ -145,7 +170,8 @@ class FactorModel(Generic[SettingsT]):
                 top_n(scores, n, self._banned(fold.rated, exclude)), scores, None, 0
             )
         scores = self.scores(fold.vector)
-        best = top_n(scores, n, self._banned(fold.rated, exclude))
+        ranked = popularity_penalised(scores, self.rating_counts(), discovery)
+        best = top_n(ranked, n, self._banned(fold.rated, exclude))
         return self._package(best, scores, fold, explain)
 
     def recommend_batch(self, user_ids: np.ndarray, n: int = 10) -> np.ndarray:
