@@ -14,6 +14,11 @@
 | MUSICREC_JOB_QUEUE_URL | sqlite (<instance>/jobs.sqlite3); redis://host:port/db in production |
 | MUSICREC_RETRAIN_AFTER_RATINGS | 500 new or changed ratings queue a training; 0: never  |
 | MUSICREC_RETRAIN_AFTER_HOURS   | 24: a training at least this often; 0: never           |
+| MUSICREC_SMTP_HOST     | empty: mail is written to <instance>/mail and the log     |
+| MUSICREC_SMTP_PORT     | 587                                                       |
+| MUSICREC_SMTP_USER / MUSICREC_SMTP_PASSWORD | empty: no SMTP log-in                |
+| MUSICREC_SMTP_TLS      | starttls (or ssl, or none)                                |
+| MUSICREC_MAIL_FROM     | musicrec@localhost                                        |
 """
 
 from __future__ import annotations
@@ -50,6 +55,12 @@ class Settings:
     job_queue_url: str = ""  # empty: a SQLite queue file in the instance folder
     retrain_after_ratings: int = 500
     retrain_after: timedelta = timedelta(hours=24)
+    smtp_host: str = ""  # empty: mail goes to <instance>/mail and the log (development)
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_tls: str = "starttls"  # starttls, ssl or none
+    mail_from: str = "musicrec@localhost"
 
     @property
     def is_production(self) -> bool:
@@ -84,6 +95,12 @@ class Settings:
             job_queue_url=env.get("MUSICREC_JOB_QUEUE_URL", ""),
             retrain_after_ratings=max(0, int(env.get("MUSICREC_RETRAIN_AFTER_RATINGS", 500))),
             retrain_after=timedelta(hours=float(env.get("MUSICREC_RETRAIN_AFTER_HOURS", 24))),
+            smtp_host=env.get("MUSICREC_SMTP_HOST", ""),
+            smtp_port=int(env.get("MUSICREC_SMTP_PORT", 587)),
+            smtp_user=env.get("MUSICREC_SMTP_USER", ""),
+            smtp_password=env.get("MUSICREC_SMTP_PASSWORD", ""),
+            smtp_tls=env.get("MUSICREC_SMTP_TLS", "starttls").lower(),
+            mail_from=env.get("MUSICREC_MAIL_FROM", "musicrec@localhost"),
         )
 
     def check(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from musicrec.db.models import User
@@ -64,3 +64,12 @@ def add_user(session: Session, username: str, email: str, password_hash: str) ->
 def delete_user(session: Session, user_id: int) -> None:
     """Delete the account; ratings, recommendations and sessions go with it (ON DELETE CASCADE)."""
     session.execute(delete(User).where(User.id == user_id))
+
+
+def get_discovery(session: Session, user_id: int) -> float | None:
+    """The user's discover-vs-familiar setting; None when they never chose one."""
+    return session.execute(select(User.discovery).where(User.id == user_id)).scalar_one_or_none()
+
+
+def set_discovery(session: Session, user_id: int, value: float) -> None:
+    session.execute(update(User).where(User.id == user_id).values(discovery=value))
