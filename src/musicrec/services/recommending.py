@@ -95,9 +95,10 @@ class RecommendationService:
         kept: list[Pick] = []
         version = POPULARITY_VERSION
         for _attempt in range(STORE_ATTEMPTS):
-            version, picks = self._pick(session, rated, values, n - len(kept), exclude, taste)
+            chosen, picks = self._pick(session, rated, values, n - len(kept), exclude, taste)
             if not picks:
-                break
+                break  # (the version stays the one the kept picks came from)
+            version = chosen
             new = stored.add_recommendations(
                 session,
                 user_id,
