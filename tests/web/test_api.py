@@ -259,6 +259,9 @@ def test_a_concurrent_request_never_makes_a_recommendation_repeat(
     from musicrec.db import recommendations as stored
 
     _user, token = api_signup(client)
+    client.put(  # a user with no ratings gets none (409 no_ratings)
+        f"/api/v1/me/ratings/{catalogue['Radiohead']}", json={"rating": 9}, headers=bearer(token)
+    )
     first = client.post("/api/v1/me/recommendations?n=3", headers=bearer(token)).get_json()
     real = stored.recommended_artist_ids
     calls = []

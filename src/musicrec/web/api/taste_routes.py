@@ -50,7 +50,7 @@ def put_dislike(artist_id: int) -> tuple[str, int]:
 
 
 @api.delete("/me/dislikes/<id:artist_id>")
-@documented("taste", {204: (None, "No longer marked")}, errors=(401, 403, 503), signed_in=True)
+@documented("taste", {204: (None, "No longer marked")}, errors=(401, 403, 404, 503), signed_in=True)
 @require_user
 def delete_dislike(artist_id: int) -> tuple[str, int]:
     """Undo "not for me" (answers 204 whether or not it was marked)"""
