@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from musicrec.datasets import ListeningData
-from musicrec.engine.evaluate_taste import choose_discovery, choose_weight, halves
+from musicrec.engine.evaluate_taste import choose_discovery, choose_weight, evaluate_taste, halves
 
 
 def _data() -> ListeningData:
@@ -47,3 +50,22 @@ def test_dislike_weight_is_the_firmest_that_does_not_hurt() -> None:
 
     assert choose_weight(table, tolerance=0.01) == 0.5
     assert choose_weight(table, tolerance=0.0) == 0.0
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_the_defaults_in_the_code_are_the_ones_the_evaluation_chooses(shared_data: Path) -> None:
+    """`musicrec evaluate-taste` on the shared data chooses what the code uses (about 40 s)."""
+    from musicrec.datasets import load_lastfm
+    from musicrec.engine.discovery import DEFAULT_DISCOVERY
+    from musicrec.engine.implicit_als import DISLIKE_WEIGHT
+
+    result = evaluate_taste(load_lastfm(shared_data))
+
+    assert result["selection"]["chosen_discovery"] == DEFAULT_DISCOVERY
+    assert result["selection"]["chosen_dislike_weight"] == DISLIKE_WEIGHT
+    report = result["report"]
+    assert (
+        report["dislike_weight"][str(DISLIKE_WEIGHT)]["ndcg@10"]
+        >= (report["dislike_weight"]["0.0"]["ndcg@10"])
+    )

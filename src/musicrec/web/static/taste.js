@@ -39,13 +39,22 @@ function setUpDiscovery() {
   const status = document.getElementById("discovery-status");
   const describe = (value) => value < 0.15 ? "familiar" : value < 0.4 ? "mostly familiar" : value < 0.65 ? "a mix" : value < 0.9 ? "mostly discoveries" : "discoveries";
   slider.addEventListener("input", () => { slider.setAttribute("aria-valuetext", describe(Number(slider.value))); });
-  slider.addEventListener("change", async () => {
+  // Saves go one after another (a quick series of key presses must not land out of order),
+  // and only the value the slider rests on is sent.
+  let timer = null;
+  let saving = Promise.resolve();
+  const save = async () => {
     try {
       const data = await api("PUT", "/api/v1/me/settings", { discovery: Number(slider.value) });
-      status.textContent = `Saved: ${describe(data.settings.discovery)}. It applies to your next recommendations.`;
+      const value = data.settings.discovery;
+      status.textContent = `Saved: ${describe(value)} (${Math.round(value * 100)}%). It applies to your next recommendations.`;
     } catch (error) {
       status.textContent = error.message;
     }
+  };
+  slider.addEventListener("change", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { saving = saving.then(save); }, 250);
   });
 }
 
