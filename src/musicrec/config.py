@@ -19,6 +19,7 @@
 | MUSICREC_SMTP_USER / MUSICREC_SMTP_PASSWORD | empty: no SMTP log-in                |
 | MUSICREC_SMTP_TLS      | starttls (or ssl, or none)                                |
 | MUSICREC_MAIL_FROM     | musicrec@localhost                                        |
+| MUSICREC_PUBLIC_URL    | empty: links in mail use the request's host (set it in production) |
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Settings:
     smtp_password: str = ""
     smtp_tls: str = "starttls"  # starttls, ssl or none
     mail_from: str = "musicrec@localhost"
+    public_url: str = ""  # e.g. https://music.example.org: the origin of links sent by mail
 
     @property
     def is_production(self) -> bool:
@@ -101,6 +103,7 @@ class Settings:
             smtp_password=env.get("MUSICREC_SMTP_PASSWORD", ""),
             smtp_tls=env.get("MUSICREC_SMTP_TLS", "starttls").lower(),
             mail_from=env.get("MUSICREC_MAIL_FROM", "musicrec@localhost"),
+            public_url=env.get("MUSICREC_PUBLIC_URL", "").rstrip("/"),
         )
 
     def check(self) -> None:

@@ -124,3 +124,22 @@ def test_a_weak_new_password_is_refused_and_the_link_still_works(
 
 def test_the_login_page_links_to_the_reset(client: FlaskClient) -> None:
     assert "/forgot-password" in client.get("/login").get_data(as_text=True)
+
+
+def test_with_a_public_url_the_link_ignores_the_request_host(
+    app: Flask, client: FlaskClient
+) -> None:
+    from dataclasses import replace
+
+    settings = app.config["MUSICREC_SETTINGS"]
+    app.config["MUSICREC_SETTINGS"] = replace(settings, public_url="https://music.example.org")
+    username = page_signup(app.test_client())
+    token = csrf_from(client, "/forgot-password")
+
+    client.post("/forgot-password", data={"email": f"{username}@example.com", "csrf_token": token})
+
+    mails = list(_mailbox(app).glob("*.eml"))
+    assert len(mails) == 1
+    text = mails[0].read_text()
+    assert "https://music.example.org/reset-password/" in text
+    assert "http://localhost" not in text  # the request's host is not used

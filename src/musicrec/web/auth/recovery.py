@@ -26,17 +26,22 @@ limit_reset_requests = limiter.shared_limit(
 )
 
 
+def _reset_link(token: str) -> str:
+    """The link to mail: on MUSICREC_PUBLIC_URL when set, so a forged Host header cannot send
+    someone a link to another site; else on the host the request came to (development)."""
+    origin = settings().public_url
+    if origin:
+        return origin + url_for("auth.reset_password", token=token)
+    return url_for("auth.reset_password", token=token, _external=True)
+
+
 @blueprint.route("/forgot-password", methods=["GET", "POST"])
 @limit_reset_requests
 def forgot_password() -> str:
     if request.method == "GET":
         return render_template("auth/forgot_password.html", sent=None)
     session = db_session()
-    message = password_reset.request_reset(
-        session,
-        request.form.get("email", ""),
-        lambda token: url_for("auth.reset_password", token=token, _external=True),
-    )
+    message = password_reset.request_reset(session, request.form.get("email", ""), _reset_link)
     session.commit()
     if message is not None:
         mailer_for(settings()).send(message)
