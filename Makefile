@@ -14,6 +14,8 @@ SECURITY_SYSTEM_PACKAGES := sqlmap
 # semgrep pins versions the test tools cannot share: it gets a virtualenv of its own.
 SEMGREP_VENV := .venv-semgrep
 
+# absolute, so commands started from other working directories find it too
+override STARTER_DATA := $(abspath $(STARTER_DATA))
 export STARTER_DATA
 
 .PHONY: run setup serve test test-quick test-deps system-deps bench-system-deps security security-deps bench bench-quick lint clean

@@ -9,7 +9,9 @@ import subjects
 import synthetic
 from measure import REPO
 
-SHARED = Path(os.environ.get("STARTER_DATA") or REPO.parent / "shared" / "data" / "lastfm-2k")
+SHARED = Path(
+    os.environ.get("STARTER_DATA") or REPO.parent / "shared" / "data" / "lastfm-2k"
+).resolve()
 SCALES = {"lastfm360k-tenth": 0.1, "lastfm360k-full": 1.0}
 NAMES = ("lastfm2k", *SCALES)
 

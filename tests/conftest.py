@@ -16,9 +16,9 @@ from musicrec.db import migrate
 from musicrec.db.session import make_engine, normalise_url
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(
+SHARED_DATA = Path(  # absolute: tests run commands from other working directories
     os.environ.get("STARTER_DATA") or REPO_ROOT.parent / "shared" / "data" / "lastfm-2k"
-)
+).resolve()
 POSTGRES_ADMIN_URL = os.environ.get(
     "MUSICREC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )

@@ -48,6 +48,13 @@ def test_csv_urls_are_built_and_hetrec_urls_kept_over_https(tmp_path: Path) -> N
         ("user_id,artist_id,scrobbles", [(1, 1, 3), (1, 99, 3)], "line 3: unknown artist id 99"),
         ("user_id,artist_id,scrobbles", [(1, 1, -3)], "line 2: scrobbles -3 is below 0"),
         ("user_id,artist_id,scrobbles", [(1, 1, 3, 4)], "line 2: expected 3 fields, found 4"),
+        ("user_id,artist_id,scrobbles", [(2**63, 1, 3)], "line 2: user_id 9223372036854775808"),
+        ("user_id,artist_id,scrobbles", [(1, 1, 2**31)], "above 2147483647"),
+        (
+            "user_id,artist_id,scrobbles",
+            [(1, 1, 2**30), (1, 1, 2**30)],
+            "user 1, artist 1: the listen counts",
+        ),
     ],
 )
 def test_malformed_listens_name_the_file_and_line(
@@ -75,6 +82,17 @@ def test_duplicate_artist_ids_are_refused(tmp_path: Path) -> None:
 
     with pytest.raises(DatasetError, match="line 3: artist id 1 appears twice"):
         load_lastfm(folder)
+
+
+def test_a_damaged_zip_file_is_a_clear_error(tmp_path: Path) -> None:
+    archive = write_hetrec_zip(tmp_path / "hetrec2011-lastfm-2k.zip")
+    raw = bytearray(archive.read_bytes())
+    start = raw.index(b"user_artists.dat") + len(b"user_artists.dat")
+    raw[start : start + 40] = bytes(40)  # the first member's compressed bytes are damaged
+    archive.write_bytes(bytes(raw))
+
+    with pytest.raises(DatasetError, match="the zip file is damaged"):
+        load_lastfm(archive)
 
 
 def test_a_folder_without_the_files_says_what_it_expected(tmp_path: Path) -> None:

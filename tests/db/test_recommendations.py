@@ -81,3 +81,16 @@ def test_an_artist_is_recommended_to_a_user_only_once(session: Session) -> None:
     assert stored.add_recommendations(session, ada, [], "v3") == set()
     history = stored.user_recommendations(session, ada)
     assert sorted((r.artist_id, r.model_version) for r in history) == [(air, "v1"), (muse, "v2")]
+
+
+def test_a_users_history_holds_their_ratings_and_past_recommendations(session: Session) -> None:
+    from musicrec.db import ratings
+
+    ada, bob = _user(session, "ada"), _user(session, "bob")
+    muse, keane, air = _artists(session, "Muse", "Keane", "Air")
+    ratings.set_rating(session, ada, muse, 7)
+    stored.add_recommendations(session, ada, [NewRecommendation(keane, 0.5)], "v1")
+    stored.add_recommendations(session, bob, [NewRecommendation(air, 0.5)], "v1")
+    history = stored.user_history(session, ada)
+    assert (history.rated, history.ratings, history.recommended) == ([muse], [7], {keane})
+    assert stored.user_history(session, bob).rated == []

@@ -20,10 +20,7 @@ from musicrec.config import Settings
 from tests.factories import train_in_transaction
 from tests.web.conftest import api_signup, bearer
 
-pytestmark = [
-    pytest.mark.fault,
-    pytest.mark.xfail(strict=True, reason="issue 14: the health check does not report the model"),
-]
+pytestmark = [pytest.mark.fault]
 
 
 def _corrupt(model_dir: Path) -> None:

@@ -263,14 +263,17 @@ def test_a_concurrent_request_never_makes_a_recommendation_repeat(
         f"/api/v1/me/ratings/{catalogue['Radiohead']}", json={"rating": 9}, headers=bearer(token)
     )
     first = client.post("/api/v1/me/recommendations?n=3", headers=bearer(token)).get_json()
-    real = stored.recommended_artist_ids
+    real = stored.user_history
     calls = []
 
     def read_before_the_other_request_stored(session, user_id):  # type: ignore[no-untyped-def]
         calls.append(user_id)
-        return set() if len(calls) == 1 else real(session, user_id)
+        history = real(session, user_id)
+        if len(calls) > 1:
+            return history
+        return stored.UserHistory(history.rated, history.ratings, set(), history.disliked)
 
-    monkeypatch.setattr(stored, "recommended_artist_ids", read_before_the_other_request_stored)
+    monkeypatch.setattr(stored, "user_history", read_before_the_other_request_stored)
     second = client.post("/api/v1/me/recommendations?n=3", headers=bearer(token))
 
     first_ids = {r["artist"]["id"] for r in first["recommendations"]}

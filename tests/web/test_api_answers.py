@@ -41,6 +41,7 @@ def test_reasons_name_artists_without_their_links_and_null_links_are_kept() -> N
     assert status == 201
     assert response.get_json() == {
         "model_version": "v1",
+        "degraded": False,
         "recommendations": [
             {
                 "artist": {"id": 2, "name": "Nobody", "lastfm_url": None},

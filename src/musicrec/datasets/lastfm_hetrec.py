@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from musicrec.integrations.lastfm import artist_page_url, checked_page_url
+
+# Ids and listen counts are stored in 32-bit integer columns (PostgreSQL's INTEGER).
+LARGEST_STORED = 2**31 - 1
 
 
 class DatasetError(ValueError):
@@ -114,11 +118,14 @@ def _open_source(path: Path) -> dict[str, tuple[str, bytes]]:
                 found[name] = (str(candidate), candidate.read_bytes())
         return found
     if path.is_file() and zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            for member in archive.namelist():
-                base = member.rsplit("/", 1)[-1]
-                if base in wanted and base not in found:
-                    found[base] = (f"{path}:{member}", archive.read(member))
+        try:
+            with zipfile.ZipFile(path) as archive:
+                for member in archive.namelist():
+                    base = member.rsplit("/", 1)[-1]
+                    if base in wanted and base not in found:
+                        found[base] = (f"{path}:{member}", archive.read(member))
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
+            raise DatasetError(f"{path}: the zip file is damaged ({error})") from None
         return found
     if not path.exists():
         raise DatasetError(f"{path}: no such file or folder")
@@ -182,6 +189,11 @@ def _integer(label: str, line: int, column: str, value: str, minimum: int) -> in
         ) from None
     if number < minimum:
         raise DatasetError(f"{label}, line {line}: {column} {number} is below {minimum}")
+    if number > LARGEST_STORED:
+        raise DatasetError(
+            f"{label}, line {line}: {column} {number} is above {LARGEST_STORED}, the largest "
+            "that can be stored"
+        )
     return number
 
 
@@ -225,11 +237,11 @@ def _read_listens(
         counts.append(_integer(label, line, count_column, row[count_column], 0))
     if not users:
         raise DatasetError(f"{label}: no listening rows")
-    return (*_sum_repeated_pairs(users, items, counts), len(users))
+    return (*_sum_repeated_pairs(label, users, items, counts), len(users))
 
 
 def _sum_repeated_pairs(
-    users: list[int], items: list[int], counts: list[int]
+    label: str, users: list[int], items: list[int], counts: list[int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One listening history per (user, artist): rows repeating a pair are summed."""
     user_array = np.asarray(users, dtype=np.int64)
@@ -239,4 +251,11 @@ def _sum_repeated_pairs(
     unique_pairs, inverse = np.unique(pairs, axis=0, return_inverse=True)
     summed = np.zeros(len(unique_pairs), dtype=np.int64)
     np.add.at(summed, inverse.ravel(), count_array)
+    if summed.size and summed.max() > LARGEST_STORED:  # repeated rows can sum past the column
+        user, artist = unique_pairs[int(summed.argmax())]
+        raise DatasetError(
+            f"{label}: user {user}, artist {artist}: the listen counts of the rows repeating "
+            f"this pair sum to {int(summed.max())}, above {LARGEST_STORED}, the largest that "
+            "can be stored"
+        )
     return unique_pairs[:, 0].copy(), unique_pairs[:, 1].copy(), summed

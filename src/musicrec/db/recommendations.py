@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from musicrec.db.dialect import upsert_insert
-from musicrec.db.models import Recommendation
+from musicrec.db.models import Dislike, Rating, Recommendation
 from musicrec.db.types import utcnow
 
 
@@ -25,6 +25,38 @@ def recommended_artist_ids(session: Session, user_id: int) -> set[int]:
         select(Recommendation.artist_id).where(Recommendation.user_id == user_id)
     ).scalars()
     return set(rows)
+
+
+@dataclass(frozen=True)
+class UserHistory:
+    """What a new batch for a user starts from: their ratings, who was recommended before and
+    who they marked "not for me"."""
+
+    rated: list[int]
+    ratings: list[int]
+    recommended: set[int]
+    disliked: set[int]
+
+
+def user_history(session: Session, user_id: int) -> UserHistory:
+    """The user's ratings, past recommendations and dislikes, in one round trip (a UNION ALL)."""
+    rows = session.execute(
+        union_all(
+            select(Rating.artist_id, Rating.rating).where(Rating.user_id == user_id),
+            select(Recommendation.artist_id, literal(0)).where(Recommendation.user_id == user_id),
+            select(Dislike.artist_id, literal(-1)).where(Dislike.user_id == user_id),
+        )
+    ).all()
+    history = UserHistory([], [], set(), set())
+    for artist_id, rating in rows:
+        if rating > 0:  # ratings are 1..10; 0 marks a past recommendation, -1 a dislike
+            history.rated.append(artist_id)
+            history.ratings.append(rating)
+        elif rating == 0:
+            history.recommended.add(artist_id)
+        else:
+            history.disliked.add(artist_id)
+    return history
 
 
 def add_recommendations(
@@ -48,10 +80,11 @@ def add_recommendations(
     ]
     # One statement for all rows (insertmanyvalues), compiled once and cached: the parameters
     # go separately, not into the statement's text.
+    # A Core insert on the table: the ORM's bulk path adds nothing here but time.
     statement = (
-        upsert_insert(session, Recommendation)
+        upsert_insert(session, Recommendation.__table__)
         .on_conflict_do_nothing(index_elements=["user_id", "artist_id"])
-        .returning(Recommendation.artist_id)
+        .returning(Recommendation.__table__.c.artist_id)
     )
     return set(session.execute(statement, rows).scalars())
 

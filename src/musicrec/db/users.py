@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from musicrec.db.models import User
@@ -67,9 +67,14 @@ def delete_user(session: Session, user_id: int) -> None:
 
 
 def get_discovery(session: Session, user_id: int) -> float | None:
-    """The user's discover-vs-familiar setting; None when they never chose one."""
-    return session.execute(select(User.discovery).where(User.id == user_id)).scalar_one_or_none()
+    """The user's discover-vs-familiar setting; None when they never chose one. (The row is
+    usually in the session already, loaded by the request's authentication: no query then.)"""
+    user = session.get(User, user_id)
+    return user.discovery if user is not None else None
 
 
 def set_discovery(session: Session, user_id: int, value: float) -> None:
-    session.execute(update(User).where(User.id == user_id).values(discovery=value))
+    user = session.get(User, user_id)
+    if user is not None:
+        user.discovery = value
+        session.flush()

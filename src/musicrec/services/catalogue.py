@@ -28,7 +28,8 @@ class ArtistView:
     lastfm_url: str | None
 
     @classmethod
-    def of(cls, artist: Artist) -> ArtistView:
+    def of(cls, artist: Artist | Entry) -> ArtistView:
+        """The view of a database row or of a search index entry (the same fields)."""
         stored = checked_page_url(artist.lastfm_url) if artist.lastfm_url else None
         return cls(artist.id, artist.name, stored or artist_page_url(artist.name))
 
@@ -53,8 +54,24 @@ class Catalogue:
         self, session: Session, query: str, limit: int, viewer: int | None = None
     ) -> list[ArtistView]:
         matches = self.search(session, query, limit, viewer)
-        found = artists.get_artists(session, [match.id for match in matches])
-        return [ArtistView.of(found[m.id]) for m in matches if m.id in found]
+        found = self.views(session, {match.id for match in matches})
+        return [found[m.id] for m in matches if m.id in found]
+
+    def views(self, session: Session, artist_ids: set[int]) -> dict[int, ArtistView]:
+        """The artists' views, from the in-memory index (no query on the serving path); the
+        database answers for any the index does not hold yet (added within the last seconds)."""
+        index = self.search_cache.index(session)
+        found: dict[int, ArtistView] = {}
+        missing: set[int] = set()
+        for artist_id in artist_ids:
+            entry = index.get(artist_id)
+            if entry is None:
+                missing.add(artist_id)
+            else:
+                found[artist_id] = ArtistView.of(entry)
+        if missing:
+            found |= {i: ArtistView.of(a) for i, a in artists.get_artists(session, missing).items()}
+        return found
 
     def get(self, session: Session, artist_id: int, viewer: int | None = None) -> ArtistView | None:
         """The artist, if ``viewer`` may see it (an unconfirmed one: only who added it)."""
@@ -101,7 +118,8 @@ class Catalogue:
 
 def _search_entries(session: Session, after_id: int = 0) -> list[Entry]:
     return [
-        Entry(e.id, e.name, e.raters, e.owner) for e in artists.catalogue_entries(session, after_id)
+        Entry(e.id, e.name, e.raters, e.owner, e.lastfm_url)
+        for e in artists.catalogue_entries(session, after_id)
     ]
 
 

@@ -74,6 +74,14 @@ class ModelLoader:
         self._seen: tuple[int, int] | None = None  # the folder's (mtime, inode) last listed
         self._listed_at = float("-inf")
         self._lock = threading.Lock()
+        self._failed: str | None = None  # the newest version, when it failed to load
+
+    def condition(self) -> str:
+        """ "ok" while a model serves, else "corrupt" if the newest version failed to load,
+        "missing" if there is none."""
+        if self.current() is not None:
+            return "ok"
+        return "corrupt" if self._failed is not None else "missing"
 
     def _mark_served(self, version: str) -> None:
         try:
@@ -101,10 +109,13 @@ class ModelLoader:
                 try:
                     loaded = self.store.load(newest)
                 except Exception:  # noqa: BLE001 - a broken version must not stop serving
-                    log.exception(
-                        "could not load model version %s; keeping the current one", newest
-                    )
+                    if self._failed != newest:  # logged once, not on every relisting
+                        log.exception(
+                            "could not load model version %s; keeping the current one", newest
+                        )
+                    self._failed = newest
                 else:
+                    self._failed = None
                     self._loaded = LoadedModel(loaded.version, loaded.model)
                     self._mark_served(newest)
                     log.info("serving model version %s", newest)

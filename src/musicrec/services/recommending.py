@@ -13,10 +13,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from musicrec.db import artists, dislikes
+from musicrec.db import dislikes
 from musicrec.db import ratings as rating_rows
 from musicrec.db import recommendations as stored
-from musicrec.services.catalogue import ArtistView
+from musicrec.services.catalogue import ArtistView, Catalogue
 from musicrec.services.errors import NoRatings
 from musicrec.services.model_loader import ModelLoader
 from musicrec.services.popular_artists import PopularArtists
@@ -53,6 +53,12 @@ class Batch:
     model_version: str
     recommendations: list[Suggestion]
 
+    @property
+    def degraded(self) -> bool:
+        """Picked by popularity: no model could serve the user (none loads, or it knows none
+        of their artists)."""
+        return self.model_version == POPULARITY_VERSION
+
 
 @dataclass(frozen=True)
 class PastRecommendation:
@@ -67,13 +73,20 @@ class PastRecommendation:
 class RecommendationService:
     """Serves the current model to the web app; one per process."""
 
-    def __init__(self, model_dir: Path, popular: PopularArtists) -> None:
+    def __init__(
+        self, model_dir: Path, popular: PopularArtists, catalogue: Catalogue | None = None
+    ) -> None:
         self.loader = ModelLoader(model_dir)
         self.popular_artists = popular
+        self.catalogue = catalogue or Catalogue(popular)  # names come from its in-memory index
 
     def current_version(self) -> str | None:
         loaded = self.loader.current()
         return loaded.version if loaded else None
+
+    def model_condition(self) -> str:
+        """ "ok", "missing" (none trained yet) or "corrupt" (the newest failed to load)."""
+        return self.loader.condition()
 
     def recommend_new(self, session: Session, user_id: int, n: int) -> Batch:
         """Up to ``n`` artists never recommended to the user before, stored as recommended.
@@ -84,14 +97,12 @@ class RecommendationService:
         the user's discovery setting penalises popular artists. A user with no ratings gets
         ``NoRatings`` and nothing is stored (the starter list is theirs to rate first).
         """
-        rated, values = rating_rows.user_rating_pairs(session, user_id)
+        history = stored.user_history(session, user_id)
+        rated, values = history.rated, history.ratings
         if not rated:
             raise NoRatings()
-        taste = _Taste(
-            dislikes.disliked_artist_ids(session, user_id),
-            preferences_of(session, user_id).discovery,
-        )
-        exclude = set(rated) | stored.recommended_artist_ids(session, user_id) | taste.disliked
+        taste = _Taste(history.disliked, preferences_of(session, user_id).discovery)
+        exclude = set(rated) | history.recommended | taste.disliked
         kept: list[Pick] = []
         version = POPULARITY_VERSION
         for _attempt in range(STORE_ATTEMPTS):
@@ -109,7 +120,7 @@ class RecommendationService:
             exclude |= {pick[0] for pick in picks}
             if len(kept) >= n:
                 break
-        views = _artist_views(session, {i for a, _, because in kept for i in (a, *because)})
+        views = self.catalogue.views(session, {i for a, _, because in kept for i in (a, *because)})
         suggestions = [
             Suggestion(views[a], score, [views[b] for b in because if b in views])
             for a, score, because in kept
@@ -142,7 +153,7 @@ class RecommendationService:
         rated, values = rating_rows.user_rating_pairs(session, user_id)
         mine = dict(zip(rated, values, strict=True))
         rows = stored.user_recommendations(session, user_id)
-        reasons = _artist_views(session, {i for row in rows for i in row.because or ()})
+        reasons = self.catalogue.views(session, {i for row in rows for i in row.because or ()})
         return [
             PastRecommendation(
                 ArtistView.of(row.artist),
@@ -164,9 +175,5 @@ class RecommendationService:
             return []
         hidden = dislikes.disliked_artist_ids(session, viewer) if viewer is not None else set()
         ids = [i for i in loaded.similar(artist_id, n + len(hidden)) if i not in hidden][:n]
-        views = _artist_views(session, set(ids))
+        views = self.catalogue.views(session, set(ids))
         return [views[i] for i in ids if i in views]
-
-
-def _artist_views(session: Session, ids: set[int]) -> dict[int, ArtistView]:
-    return {i: ArtistView.of(a) for i, a in artists.get_artists(session, ids).items()}

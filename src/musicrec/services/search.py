@@ -43,6 +43,7 @@ class Entry:
     name: str
     raters: int
     owner: int | None = None  # an unconfirmed addition: found by the user who added it only
+    lastfm_url: str | None = None  # the stored Last.fm link, when the data gave one
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class ArtistSearchIndex:
             for start in _word_starts(words)
         )
         self.owners = {entry.id: entry.owner for entry in self.entries if entry.owner is not None}
+        self.by_id = {entry.id: entry for entry in self.entries}
         self.joined = "\n".join(self.compact)
         self.line_starts = [0]
         for key in self.compact[:-1]:
@@ -160,6 +162,10 @@ class LayeredIndex:
 
     def with_added(self, entries: Sequence[Entry]) -> LayeredIndex:
         return LayeredIndex(self.base, [*self.added, *entries])
+
+    def get(self, artist_id: int) -> Entry | None:
+        """The artist's entry, whoever may see it (the caller decides that)."""
+        return self.recent.by_id.get(artist_id) or self.base.by_id.get(artist_id)
 
     def search(self, query: str, limit: int = 10, viewer: int | None = None) -> list[Match]:
         found = self.base.search(query, limit, viewer)

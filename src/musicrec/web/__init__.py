@@ -35,8 +35,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.extensions["musicrec.sessions"] = sessions
     app.extensions[READ_MOSTLY_ENGINE] = engine.execution_options(**{READ_MOSTLY: True})
     popular = PopularArtists()
-    app.extensions[extensions.CATALOGUE] = Catalogue(popular)
-    recommendations = RecommendationService(settings.model_dir, popular)
+    catalogue = app.extensions[extensions.CATALOGUE] = Catalogue(popular)
+    recommendations = RecommendationService(settings.model_dir, popular, catalogue)
     recommendations.current_version()  # load the model once, as each worker starts
     app.extensions[extensions.RECOMMENDATIONS] = recommendations
     logging.getLogger("musicrec").setLevel(logging.INFO)

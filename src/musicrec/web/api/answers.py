@@ -99,6 +99,9 @@ class RecommendationOut(_Answer):
 
 class RecommendationBatch(_Answer):
     model_version: str = Field(description="The model version, or 'popularity' without one")
+    degraded: bool = Field(
+        description="True when no model could serve this user and popular artists were picked"
+    )
     recommendations: list[RecommendationOut]
 
 
@@ -130,6 +133,11 @@ class Health(_Answer):
     status: str = Field(json_schema_extra={"enum": ["ok", "degraded"]})
     model_version: str | None = Field(description="The model being served, if any")
     database: str = Field(json_schema_extra={"enum": ["ok", "unavailable"]})
+    model: str = Field(
+        description="ok: a model is served; missing: none was trained yet; corrupt: the "
+        "newest version failed to load and none serves (popular artists are picked instead)",
+        json_schema_extra={"enum": ["ok", "missing", "corrupt"]},
+    )
 
 
 class JobOut(_Answer):

@@ -269,9 +269,11 @@ def past_recommendations() -> tuple[Response, int]:
 def health() -> tuple[Response, int]:
     """Liveness: the database and the model being served"""
     database_ok = database_answers(db_session())
+    model = recommendations().model_condition()
     status = Health(
-        status="ok" if database_ok else "degraded",
+        status="ok" if database_ok and model == "ok" else "degraded",
         model_version=recommendations().current_version(),
         database="ok" if database_ok else "unavailable",
+        model=model,
     )
-    return answer(status, 200 if database_ok else 503)
+    return answer(status, 200 if database_ok else 503)  # without a model the app still serves
