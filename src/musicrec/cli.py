@@ -312,6 +312,26 @@ def evaluate(
     click.echo(json.dumps(result, indent=2) if as_json else format_report(result))
 
 
+@main.command("evaluate-taste")
+@click.option(
+    "--dataset",
+    "dataset",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The CSV pair or the hetrec zip/folder.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def evaluate_taste_command(dataset: Path, as_json: bool) -> None:
+    """Offline evaluation of the taste controls (discovery setting, "not for me"): chosen on
+    one half of the listeners, reported on the other (the database is not touched)."""
+    import json
+
+    from musicrec.engine.evaluate_taste import evaluate_taste, format_taste_report
+
+    result = evaluate_taste(_load_dataset(dataset))
+    click.echo(json.dumps(result, indent=2) if as_json else format_taste_report(result))
+
+
 @main.command("confirm-artists")
 @click.argument("artist_ids", nargs=-1, type=int)
 @click.option("--all", "confirm_all", is_flag=True, help="Confirm every pending addition.")

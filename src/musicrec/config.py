@@ -21,6 +21,12 @@
 | MUSICREC_TOKEN_KEY     | Fernet key of stored Spotify tokens; else <instance>/token_key |
 | LASTFM_API_KEY         | unset: no Last.fm top songs                          |
 | MUSICREC_LASTFM_API_URL | https://ws.audioscrobbler.com/2.0/                  |
+| MUSICREC_SMTP_HOST     | empty: mail is written to <instance>/mail and the log     |
+| MUSICREC_SMTP_PORT     | 587                                                       |
+| MUSICREC_SMTP_USER / MUSICREC_SMTP_PASSWORD | empty: no SMTP log-in                |
+| MUSICREC_SMTP_TLS      | starttls (or ssl, or none)                                |
+| MUSICREC_MAIL_FROM     | musicrec@localhost                                        |
+| MUSICREC_PUBLIC_URL    | empty: links in mail use the request's host (set it in production) |
 """
 
 from __future__ import annotations
@@ -99,6 +105,13 @@ class Settings:
     spotify: SpotifySettings = field(default_factory=SpotifySettings)
     lastfm_api_key: str = ""
     lastfm_api_url: str = LASTFM_API_URL
+    smtp_host: str = ""  # empty: mail goes to <instance>/mail and the log (development)
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_tls: str = "starttls"  # starttls, ssl or none
+    mail_from: str = "musicrec@localhost"
+    public_url: str = ""  # e.g. https://music.example.org: the origin of links sent by mail
 
     @property
     def is_production(self) -> bool:
@@ -136,6 +149,13 @@ class Settings:
             spotify=SpotifySettings.from_env(env, instance_dir),
             lastfm_api_key=env.get("LASTFM_API_KEY", ""),
             lastfm_api_url=env.get("MUSICREC_LASTFM_API_URL") or LASTFM_API_URL,
+            smtp_host=env.get("MUSICREC_SMTP_HOST", ""),
+            smtp_port=int(env.get("MUSICREC_SMTP_PORT", 587)),
+            smtp_user=env.get("MUSICREC_SMTP_USER", ""),
+            smtp_password=env.get("MUSICREC_SMTP_PASSWORD", ""),
+            smtp_tls=env.get("MUSICREC_SMTP_TLS", "starttls").lower(),
+            mail_from=env.get("MUSICREC_MAIL_FROM", "musicrec@localhost"),
+            public_url=env.get("MUSICREC_PUBLIC_URL", "").rstrip("/"),
         )
 
     def check(self) -> None:

@@ -281,6 +281,10 @@ def test_keyboard_only(open_page: Any) -> None:
     page.keyboard.press("Enter")
     expect_rated_count(page, 0)
     expect(first.locator("select[data-rate]")).to_have_value("")
+    # Rate it again (recommendations need a rating: without one the page asks to rate first).
+    tab_to(page, "#search-results li.card:first-child select[data-rate]", limit=3, backwards=True)
+    page.keyboard.type("7")
+    expect_rated_count(page, 1)
 
     # Back up to the navigation, follow it to the recommendations and ask for some.
     tab_to(page, 'nav a[href="/recommendations"]', limit=15, backwards=True)

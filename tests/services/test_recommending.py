@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from musicrec.db import artists, users
 from musicrec.db import ratings as rating_rows
+from musicrec.services.errors import NoRatings
 from musicrec.services.popular_artists import PopularArtists
 from musicrec.services.recommending import POPULARITY_VERSION, RecommendationService
 from tests.factories import train_in_transaction
@@ -82,6 +83,7 @@ def test_popularity_picks_are_stored_in_the_history(
     session: Session, service: RecommendationService, popular: list[int]
 ) -> None:
     ada = _user(session, "ada")
+    rating_rows.set_rating(session, ada, popular[-1], 8)  # without a rating: NoRatings
     first = service.recommend_new(session, ada, 1)
     second = service.recommend_new(session, ada, 1)
     rating_rows.set_rating(session, ada, popular[0], 3)
@@ -93,6 +95,17 @@ def test_popularity_picks_are_stored_in_the_history(
         (first.recommendations[0].artist.id, POPULARITY_VERSION, 3),
     ]
     assert first.recommendations[0].artist.id == popular[0]
+
+
+def test_a_user_with_no_ratings_gets_no_ratings_and_nothing_is_stored(
+    session: Session, service: RecommendationService, popular: list[int]
+) -> None:
+    ada = _user(session, "ada")
+
+    with pytest.raises(NoRatings):
+        service.recommend_new(session, ada, 3)
+
+    assert service.history(session, ada) == []
 
 
 def test_a_model_recommends_from_the_users_own_group_with_reasons(

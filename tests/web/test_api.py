@@ -259,6 +259,9 @@ def test_a_concurrent_request_never_makes_a_recommendation_repeat(
     from musicrec.db import recommendations as stored
 
     _user, token = api_signup(client)
+    client.put(  # a user with no ratings gets none (409 no_ratings)
+        f"/api/v1/me/ratings/{catalogue['Radiohead']}", json={"rating": 9}, headers=bearer(token)
+    )
     first = client.post("/api/v1/me/recommendations?n=3", headers=bearer(token)).get_json()
     real = stored.user_history
     calls = []
@@ -266,9 +269,9 @@ def test_a_concurrent_request_never_makes_a_recommendation_repeat(
     def read_before_the_other_request_stored(session, user_id):  # type: ignore[no-untyped-def]
         calls.append(user_id)
         history = real(session, user_id)
-        return (
-            history if len(calls) > 1 else stored.UserHistory(history.rated, history.ratings, set())
-        )
+        if len(calls) > 1:
+            return history
+        return stored.UserHistory(history.rated, history.ratings, set(), history.disliked)
 
     monkeypatch.setattr(stored, "user_history", read_before_the_other_request_stored)
     second = client.post("/api/v1/me/recommendations?n=3", headers=bearer(token))

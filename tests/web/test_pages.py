@@ -171,6 +171,11 @@ def test_recommendations_page_lists_past_recommendations_with_dates(
 ) -> None:
     page_signup(client)
     token = csrf_from(client, "/recommendations")
+    client.put(  # recommendations need a rating first (409 no_ratings)
+        f"/api/v1/me/ratings/{catalogue['Muse']}",
+        json={"rating": 8},
+        headers={"X-CSRFToken": token},
+    )
     first = client.post("/api/v1/me/recommendations?n=3", headers={"X-CSRFToken": token})
 
     page = client.get("/recommendations").get_data(as_text=True)

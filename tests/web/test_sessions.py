@@ -36,11 +36,12 @@ def _api_token(client: FlaskClient, login: str, password: str = PASSWORD) -> str
     return response.get_json()["token"]
 
 
-def _refused(app: Flask, token: str) -> None:
-    """The token is refused both as a page cookie and as an API Bearer token."""
+def _refused(app: Flask, token: str, said: str = "Your session ended") -> None:
+    """The token is refused both as a page cookie and as an API Bearer token; the page says
+    why (ended by a log-out or a password change; expired when the account is gone)."""
     page = client_with_cookie(app, token).get("/rate")
     assert page.status_code == 401
-    assert "Your session expired" in page.get_data(as_text=True)
+    assert said in page.get_data(as_text=True)
     assert app.test_client().get("/api/v1/me", headers=bearer(token)).status_code == 401
     api_by_cookie = client_with_cookie(app, token).get("/api/v1/me/ratings")
     assert api_by_cookie.status_code == 401
@@ -148,8 +149,8 @@ def test_asvs_7_4_2_tokens_replayed_after_account_deletion_are_refused(
     response = post_form(browser, "/account/delete", {"password": PASSWORD})
 
     assert response.status_code == 302
-    _refused(app, cookie)
-    _refused(app, api_token)
+    _refused(app, cookie, "Your session expired")
+    _refused(app, api_token, "Your session expired")
     for model, column in ((User, "id"), (Rating, "user_id"), (Recommendation, "user_id")):
         assert count_where(db_engine, model, **{column: user_id}) == 0, model.__name__
     assert count_where(db_engine, AuthSession, user_id=user_id) == 0

@@ -64,6 +64,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Operators: the operator's page and the admin API (`musicrec create-admin USERNAME`).
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Discover vs familiar, 0..1; None: the app's default (engine.discovery.DEFAULT_DISCOVERY).
+    discovery: Mapped[float | None] = mapped_column(Float)
 
     ratings: Mapped[list[Rating]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -141,6 +143,34 @@ class Recommendation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     artist: Mapped[Artist] = relationship()
+
+
+class Dislike(Base):
+    """An artist the user said is "not for me": never recommended to them again."""
+
+    __tablename__ = "dislikes"
+    __table_args__ = (UniqueConstraint("user_id", "artist_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    artist_id: Mapped[int] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    artist: Mapped[Artist] = relationship()
+
+
+class PasswordReset(Base):
+    """A password-reset token, stored as its SHA-256 only; single use, short-lived."""
+
+    __tablename__ = "password_resets"
+    __table_args__ = (Index("ix_password_resets_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuthSession(Base):

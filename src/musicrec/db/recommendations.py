@@ -9,7 +9,7 @@ from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from musicrec.db.dialect import upsert_insert
-from musicrec.db.models import Rating, Recommendation
+from musicrec.db.models import Dislike, Rating, Recommendation
 from musicrec.db.types import utcnow
 
 
@@ -29,28 +29,33 @@ def recommended_artist_ids(session: Session, user_id: int) -> set[int]:
 
 @dataclass(frozen=True)
 class UserHistory:
-    """What a new batch for a user starts from: their ratings and who was recommended before."""
+    """What a new batch for a user starts from: their ratings, who was recommended before and
+    who they marked "not for me"."""
 
     rated: list[int]
     ratings: list[int]
     recommended: set[int]
+    disliked: set[int]
 
 
 def user_history(session: Session, user_id: int) -> UserHistory:
-    """The user's ratings and past recommendations, in one round trip (a UNION ALL)."""
+    """The user's ratings, past recommendations and dislikes, in one round trip (a UNION ALL)."""
     rows = session.execute(
         union_all(
             select(Rating.artist_id, Rating.rating).where(Rating.user_id == user_id),
             select(Recommendation.artist_id, literal(0)).where(Recommendation.user_id == user_id),
+            select(Dislike.artist_id, literal(-1)).where(Dislike.user_id == user_id),
         )
     ).all()
-    history = UserHistory([], [], set())
+    history = UserHistory([], [], set(), set())
     for artist_id, rating in rows:
-        if rating:  # ratings are 1..10; 0 marks a past recommendation
+        if rating > 0:  # ratings are 1..10; 0 marks a past recommendation, -1 a dislike
             history.rated.append(artist_id)
             history.ratings.append(rating)
-        else:
+        elif rating == 0:
             history.recommended.add(artist_id)
+        else:
+            history.disliked.add(artist_id)
     return history
 
 

@@ -64,3 +64,17 @@ def add_user(session: Session, username: str, email: str, password_hash: str) ->
 def delete_user(session: Session, user_id: int) -> None:
     """Delete the account; ratings, recommendations and sessions go with it (ON DELETE CASCADE)."""
     session.execute(delete(User).where(User.id == user_id))
+
+
+def get_discovery(session: Session, user_id: int) -> float | None:
+    """The user's discover-vs-familiar setting; None when they never chose one. (The row is
+    usually in the session already, loaded by the request's authentication: no query then.)"""
+    user = session.get(User, user_id)
+    return user.discovery if user is not None else None
+
+
+def set_discovery(session: Session, user_id: int, value: float) -> None:
+    user = session.get(User, user_id)
+    if user is not None:
+        user.discovery = value
+        session.flush()

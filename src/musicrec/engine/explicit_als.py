@@ -178,11 +178,20 @@ class ExplicitALSModel(FactorModel[ExplicitSettings]):
         assert self.user_bias is not None
         return np.append(self.user_factors[u], self.user_bias[u])
 
-    def fold_in_indices(self, rated: np.ndarray, ratings: np.ndarray) -> FoldIn:
+    def fold_in_indices(
+        self, rated: np.ndarray, ratings: np.ndarray, disliked: np.ndarray | None = None
+    ) -> FoldIn:
+        """A "not for me" artist counts as the lowest rating; the decomposition (``because``)
+        keeps the rated artists only."""
         assert self.item_bias is not None
+        values = np.asarray(ratings, dtype=np.float64)
+        liked = rated
+        if disliked is not None and disliked.size:
+            rated = np.concatenate([rated, disliked])
+            values = np.concatenate([values, np.full(disliked.size, float(self.disliked_rating))])
         k = self.item_factors.shape[1]
         yr = self._augmented_items(rated)
-        t = np.asarray(ratings, dtype=np.float64) - self.global_mean - self.item_bias[rated]
+        t = values - self.global_mean - self.item_bias[rated]
         reg = _regularisation(
             np.array([rated.size]),
             k,
@@ -191,7 +200,12 @@ class ExplicitALSModel(FactorModel[ExplicitSettings]):
         )[0]
         # W = (Y~_r^T Y~_r + diag(reg))^-1;  x~ = W Y~_r^T t
         weights = np.linalg.inv(yr.T @ yr + np.diag(reg))
-        return FoldIn(weights @ (yr.T @ t), rated, weights, t)
+        return FoldIn(weights @ (yr.T @ t), liked, weights, t[: liked.size])
+
+    @property
+    def disliked_rating(self) -> float:
+        """The lowest rating seen in training: what "not for me" stands for."""
+        return float(self.train.data.min()) if self.train.nnz else 1.0
 
     def _base_and_factors(self, u: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """mu + b_u + b_i and x_u . y_i for index pairs (-1: unknown, contributes nothing)."""

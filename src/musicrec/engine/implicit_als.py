@@ -25,6 +25,10 @@ from musicrec.engine.data import RatingMatrix
 from musicrec.engine.model import FactorModel, FoldIn, IterationCallback
 from musicrec.engine.settings import CONFIDENCE_WEIGHTINGS, ImplicitSettings
 
+# c_d / mean(c_r): how firmly a "not for me" is held against the user's typical rating.
+# Chosen on the selection split by ``musicrec evaluate-taste`` (docs/evaluation.md).
+DISLIKE_WEIGHT = 0.5
+
 
 @dataclass(frozen=True)
 class Bm25Stats:
@@ -79,6 +83,7 @@ class ImplicitALSModel(FactorModel[ImplicitSettings]):
 
     bm25: Bm25Stats | None = None
     _gram: np.ndarray | None = None
+    dislike_weight: float = DISLIKE_WEIGHT
 
     def confidence(self, rated: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         weighting, alpha = self.settings.confidence, self.settings.alpha
@@ -89,15 +94,30 @@ class ImplicitALSModel(FactorModel[ImplicitSettings]):
             return alpha * np.log1p(ratings)
         return alpha * ratings
 
-    def fold_in_indices(self, rated: np.ndarray, ratings: np.ndarray) -> FoldIn:
+    def dislike_confidence(self, rated_confidence: np.ndarray) -> float:
+        """c_d of a "not for me" artist: ``dislike_weight`` times the user's mean confidence in
+        their rated artists (alpha without any), and never below 1, an unrated artist's."""
+        typical = float(rated_confidence.mean()) if rated_confidence.size else self.settings.alpha
+        return max(1.0, self.dislike_weight * typical)
+
+    def fold_in_indices(
+        self, rated: np.ndarray, ratings: np.ndarray, disliked: np.ndarray | None = None
+    ) -> FoldIn:
+        """A "not for me" artist d is a known zero preference: p_d = 0, as for any unrated
+        artist, but held with confidence c_d > 1 (``dislike_confidence``), so the solve pulls
+        x away from y_d harder than from an artist the user merely has not rated."""
         y = self.item_factors.astype(np.float64, copy=False)
         if self._gram is None:
             self._gram = y.T @ y  # Y^T Y, shared by every fold-in
         k = y.shape[1]
         c = self.confidence(rated, np.asarray(ratings, dtype=np.float64))
         yr = y[rated]
-        # A = Y^T Y + Y_r^T (C_r - I) Y_r + reg I;   x = A^-1 Y_r^T C_r 1
+        # A = Y^T Y + Y_r^T (C_r - I) Y_r + Y_d^T (c_d - 1) Y_d + reg I;   x = A^-1 Y_r^T C_r 1
+        # (p_d = 0: the disliked rows add confidence to A and nothing to the right-hand side)
         a = self._gram + (yr.T * (c - 1.0)) @ yr + self.settings.regularization * np.eye(k)
+        if disliked is not None and disliked.size:
+            yd = y[disliked]
+            a += (self.dislike_confidence(c) - 1.0) * (yd.T @ yd)
         weights = np.linalg.inv(a)
         return FoldIn(weights @ (yr.T @ c), rated, weights, c)
 

@@ -20,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from musicrec.engine.data import IdMap
+from musicrec.engine.discovery import check_discovery, penalise, popularity_share, score_scale
 from musicrec.engine.popularity import popularity_scores
 from musicrec.engine.ranking import ScoredArtist, top_n
 from musicrec.engine.settings import ModelSettings
@@ -54,11 +55,18 @@ class FactorModel(Generic[SettingsT]):
     item_bias: np.ndarray | None = None
     kind: str = "factor"
     _normed: np.ndarray | None = field(default=None, repr=False)
-    # float32 copies of the item vectors and biases, for choosing the best items (see _top)
-    _ranking: tuple[np.ndarray, np.ndarray | None] | None = field(default=None, repr=False)
+    # float32 copies of the item vectors, biases and popularity shares, for choosing (_top)
+    _ranking: tuple[np.ndarray, np.ndarray | None, np.ndarray] | None = field(
+        default=None, repr=False
+    )
+    _counts: np.ndarray | None = field(default=None, repr=False)
 
     # -- to be provided by subclasses -------------------------------------------------------
-    def fold_in_indices(self, rated: np.ndarray, ratings: np.ndarray) -> FoldIn:
+    def fold_in_indices(
+        self, rated: np.ndarray, ratings: np.ndarray, disliked: np.ndarray | None = None
+    ) -> FoldIn:
+        """Solve a user's vector from dense item indices and ratings; ``disliked`` items
+        ("not for me") enter as a negative signal (see the subclasses for how)."""
         raise NotImplementedError
 
     def _augmented_items(self, index: np.ndarray | slice) -> np.ndarray:
@@ -76,28 +84,33 @@ class FactorModel(Generic[SettingsT]):
             base = base + self.item_bias + self.global_mean
         return base
 
-    def _top(self, vector: np.ndarray, n: int, banned: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _top(
+        self, vector: np.ndarray, n: int, banned: np.ndarray, discovery: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The n best items for a user vector, best first, with their exact scores.
 
         Choosing streams every item vector once per request; a float32 copy halves the bytes
         (the bound at 292k artists), then the few chosen are scored again in float64 and
-        ordered by those scores, as ``scores`` would give them.
+        ordered by those scores (with the ``discovery`` penalty, ``engine.discovery``).
         """
         if self._ranking is None:
             items = np.ascontiguousarray(self._augmented_items(slice(None)), dtype=np.float32)
             bias = None
             if self.item_bias is not None:
                 bias = (self.item_bias + self.global_mean).astype(np.float32)
-            self._ranking = (items, bias)
-        items, bias = self._ranking
+            shares = popularity_share(self.rating_counts()).astype(np.float32)
+            self._ranking = (items, bias, shares)
+        items, bias, shares = self._ranking
         rough = items @ vector.astype(np.float32)
         if bias is not None:
             rough += bias
-        best = top_n(rough, n, banned)
+        scale = score_scale(rough)
+        best = top_n(penalise(rough, shares, discovery, scale), n, banned)
         exact = self._augmented_items(best) @ vector
         if self.item_bias is not None:
             exact = exact + self.item_bias[best] + self.global_mean
-        order = np.lexsort((best, -exact))
+        ranked = penalise(exact, shares[best], discovery, scale)
+        order = np.lexsort((best, -ranked))
         return best[order], exact[order]
 
     def has_user(self, user_id: int) -> bool:
@@ -140,15 +153,26 @@ class FactorModel(Generic[SettingsT]):
         fold = self.fold_in_indices(rated, ratings) if explain > 0 else None
         return self._package(best, scores, fold, explain)
 
-    def fold_in(self, artist_ids: Iterable[int], ratings: Iterable[float]) -> FoldIn:
-        """Solve a user's vector from (artist id, rating) pairs; unknown artists are ignored."""
+    def rating_counts(self) -> np.ndarray:
+        """Each item's number of training ratings (its popularity), computed once."""
+        if self._counts is None:
+            self._counts = popularity_scores(self.train)
+        return self._counts
+
+    def fold_in(
+        self, artist_ids: Iterable[int], ratings: Iterable[float], disliked: Iterable[int] = ()
+    ) -> FoldIn:
+        """Solve a user's vector from (artist id, rating) pairs and the artists they marked
+        "not for me"; unknown artists are ignored."""
         ids = np.fromiter(artist_ids, dtype=np.int64)
         values = np.fromiter(ratings, dtype=np.float64)
         if ids.shape != values.shape:
             raise ValueError("artist_ids and ratings must have the same length")
         rated = self.items.indices(ids)
         known = rated >= 0
-        return self.fold_in_indices(rated[known], values[known])
+        against = self.items.indices(np.fromiter(disliked, dtype=np.int64))
+        against = np.setdiff1d(against[against >= 0], rated[known])
+        return self.fold_in_indices(rated[known], values[known], against if against.size else None)
 
     def recommend_for_ratings(
         self,
@@ -158,18 +182,27 @@ class FactorModel(Generic[SettingsT]):
         *,
         exclude: Iterable[int] = (),
         explain: int = 3,
+        disliked: Iterable[int] = (),
+        discovery: float = 0.0,
     ) -> list[ScoredArtist]:
         """Top n for a user not in the model, folded in from their current ratings against
-        the fixed item factors (no retraining); rated and ``exclude`` artists never appear."""
+        the fixed item factors (no retraining); rated and ``exclude`` artists never appear.
+
+        ``disliked`` artists are a negative signal in the fold-in and never appear either;
+        ``discovery`` (0..1) penalises popular artists (``engine.discovery``).
+        """
         ids = np.fromiter(artist_ids, dtype=np.int64)
-        fold = self.fold_in(ids, ratings)
+        against = np.fromiter(disliked, dtype=np.int64)
+        exclude = np.union1d(np.fromiter(exclude, dtype=np.int64), against)
+        fold = self.fold_in(ids, ratings, against)
         if fold.rated.size == 0 and self.item_bias is None:
             # Nothing known to fold in and no biases: every score would be 0, so rank by
             # popularity in the training data instead (the popularity model's answer).
             scores = popularity_scores(self.train)
             best = top_n(scores, n, self._banned(fold.rated, exclude))
             return self._package(best, scores[best], None, 0)
-        best, best_scores = self._top(fold.vector, n, self._banned(fold.rated, exclude))
+        banned = self._banned(fold.rated, exclude)
+        best, best_scores = self._top(fold.vector, n, banned, check_discovery(discovery))
         return self._package(best, best_scores, fold, explain)
 
     def recommend_batch(self, user_ids: np.ndarray, n: int = 10) -> np.ndarray:

@@ -42,7 +42,8 @@ class SessionPolicy:
 class TokenStatus(Enum):
     VALID = "valid"
     MISSING = "missing"  # no token at all: a visitor who never signed in
-    EXPIRED = "expired"  # a real token whose session timed out or was ended
+    EXPIRED = "expired"  # a real token whose session timed out (idle or absolute limit)
+    ENDED = "ended"  # a real token whose session was ended: logout, password change or reset
     INVALID = "invalid"  # not a token we issued
 
 
@@ -102,7 +103,9 @@ def verify_token(
     if str(record.user_id) != claims["sub"]:
         return Verified(TokenStatus.EXPIRED)
     now = utcnow()
-    if record.revoked_at is not None or now >= record.expires_at:
+    if record.revoked_at is not None:
+        return Verified(_ended_or_idle(record.revoked_at - record.last_seen_at, policy))
+    if now >= record.expires_at:
         return Verified(TokenStatus.EXPIRED)
     idle = now - record.last_seen_at
     if idle > policy.idle_timeout:
@@ -112,6 +115,12 @@ def verify_token(
     if moved:
         auth_sessions.touch(session, record.id, now)
     return Verified(TokenStatus.VALID, user, record.id, changed=moved)
+
+
+def _ended_or_idle(quiet: timedelta, policy: SessionPolicy) -> TokenStatus:
+    """Why a revoked session is over. The idle check revokes a session only once it has been
+    quiet longer than the idle timeout; a logout or a password change ends a live one."""
+    return TokenStatus.EXPIRED if quiet > policy.idle_timeout else TokenStatus.ENDED
 
 
 def end_session(session: Session, session_id: str) -> None:

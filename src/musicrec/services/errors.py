@@ -1,7 +1,7 @@
 """The errors services raise: what went wrong in the domain's words, never an HTTP status.
 
 The web layer alone maps them to answers (``InvalidInput`` -> 400, ``Conflict`` -> 409,
-``NotFound`` -> 404).
+``NotFound`` -> 404, ``NoRatings`` -> 409 ``no_ratings``).
 """
 
 from __future__ import annotations
@@ -47,5 +47,15 @@ class NotFound(ServiceError):
     """The thing named does not exist (or is not the caller's to see)."""
 
     def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NoRatings(ServiceError):
+    """Recommendations asked for by a user who has rated nothing yet."""
+
+    def __init__(
+        self, message: str = "Rate a few artists first: we need them to recommend."
+    ) -> None:
         super().__init__(message)
         self.message = message

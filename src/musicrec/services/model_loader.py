@@ -34,14 +34,29 @@ class LoadedModel:
     model: FactorModel
 
     def recommend(
-        self, rated: list[int], values: list[int], n: int, exclude: Iterable[int]
+        self,
+        rated: list[int],
+        values: list[int],
+        n: int,
+        exclude: Iterable[int],
+        *,
+        disliked: Iterable[int] = (),
+        discovery: float = 0.0,
     ) -> list[tuple[int, float, list[int]]]:
-        """(artist id, score, because) for a user folded in from their current ratings;
-        empty when none of their rated artists is known to the model."""
+        """(artist id, score, because) for a user folded in from their current ratings and
+        "not for me" artists; empty when none of their rated artists is known to the model."""
         known = self.model.items.indices(np.asarray(rated, dtype=np.int64)) >= 0
         if not known.any():
             return []
-        found = self.model.recommend_for_ratings(rated, values, n, exclude=exclude, explain=EXPLAIN)
+        found = self.model.recommend_for_ratings(
+            rated,
+            values,
+            n,
+            exclude=exclude,
+            explain=EXPLAIN,
+            disliked=sorted(disliked),
+            discovery=discovery,
+        )
         return [(r.artist_id, r.score, list(r.because)) for r in found]
 
     def similar(self, artist_id: int, n: int) -> list[int]:

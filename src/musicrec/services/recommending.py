@@ -13,11 +13,14 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from musicrec.db import dislikes
 from musicrec.db import ratings as rating_rows
 from musicrec.db import recommendations as stored
 from musicrec.services.catalogue import ArtistView, Catalogue
+from musicrec.services.errors import NoRatings
 from musicrec.services.model_loader import ModelLoader
 from musicrec.services.popular_artists import PopularArtists
+from musicrec.services.preferences import preferences_of
 
 log = logging.getLogger("musicrec.recommending")
 
@@ -28,6 +31,14 @@ Pick = tuple[int, float, list[int]]  # (artist id, score, ids of the rated artis
 # ("How many ratings are enough"): recommendations beat popularity from the first rating, 3
 # ratings reach 83% of the accuracy 20 give, 10 reach 95%, where the curve flattens.
 ENOUGH_RATINGS = 10
+
+
+@dataclass(frozen=True)
+class _Taste:
+    """What the user told us beyond ratings: artists not for them, discover vs familiar."""
+
+    disliked: set[int]
+    discovery: float
 
 
 @dataclass(frozen=True)
@@ -82,16 +93,23 @@ class RecommendationService:
 
         Storing skips artists a concurrent request stored first (they count as recommended
         before); this request then picks others in their place, so it never fails on them.
+        Artists the user marked "not for me" are never picked and count against their kind;
+        the user's discovery setting penalises popular artists. A user with no ratings gets
+        ``NoRatings`` and nothing is stored (the starter list is theirs to rate first).
         """
         history = stored.user_history(session, user_id)
         rated, values = history.rated, history.ratings
-        exclude = set(rated) | history.recommended
+        if not rated:
+            raise NoRatings()
+        taste = _Taste(history.disliked, preferences_of(session, user_id).discovery)
+        exclude = set(rated) | history.recommended | taste.disliked
         kept: list[Pick] = []
         version = POPULARITY_VERSION
         for _attempt in range(STORE_ATTEMPTS):
-            version, picks = self._pick(session, rated, values, n - len(kept), exclude)
+            chosen, picks = self._pick(session, rated, values, n - len(kept), exclude, taste)
             if not picks:
-                break
+                break  # (the version stays the one the kept picks came from)
+            version = chosen
             new = stored.add_recommendations(
                 session,
                 user_id,
@@ -111,12 +129,20 @@ class RecommendationService:
         return Batch(version, suggestions)
 
     def _pick(
-        self, session: Session, rated: list[int], values: list[int], n: int, exclude: set[int]
+        self,
+        session: Session,
+        rated: list[int],
+        values: list[int],
+        n: int,
+        exclude: set[int],
+        taste: _Taste,
     ) -> tuple[str, list[Pick]]:
         """(model version, picks) from the serving model, or popularity when it has none."""
         loaded = self.loader.current()
         if loaded is not None:
-            picks = loaded.recommend(rated, values, n, exclude)
+            picks = loaded.recommend(
+                rated, values, n, exclude, disliked=taste.disliked, discovery=taste.discovery
+            )
             if picks:
                 return loaded.version, picks
         popular = self.popular_artists.top_ids(session, n, exclude)
@@ -140,10 +166,14 @@ class RecommendationService:
             for row in rows
         ]
 
-    def similar(self, session: Session, artist_id: int, n: int) -> list[ArtistView]:
+    def similar(
+        self, session: Session, artist_id: int, n: int, viewer: int | None = None
+    ) -> list[ArtistView]:
+        """Up to ``n`` artists like this one; never one ``viewer`` marked "not for me"."""
         loaded = self.loader.current()
         if loaded is None:
             return []
-        ids = loaded.similar(artist_id, n)
+        hidden = dislikes.disliked_artist_ids(session, viewer) if viewer is not None else set()
+        ids = [i for i in loaded.similar(artist_id, n + len(hidden)) if i not in hidden][:n]
         views = self.catalogue.views(session, set(ids))
         return [views[i] for i in ids if i in views]

@@ -15,7 +15,7 @@ from pydantic.fields import FieldInfo
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from musicrec.services.errors import Conflict, FieldError, LimitReached, NotFound
+from musicrec.services.errors import Conflict, FieldError, LimitReached, NoRatings, NotFound
 from musicrec.web.api.error_answers import ApiError, error_response
 from musicrec.web.security import csrf
 
@@ -125,6 +125,11 @@ def not_found(error: NotFound) -> tuple[Response, int]:
     return error_response(404, "not_found", error.message)
 
 
+@api.errorhandler(NoRatings)
+def no_ratings(error: NoRatings) -> tuple[Response, int]:
+    return error_response(409, "no_ratings", error.message)
+
+
 @api.errorhandler(CSRFError)
 def csrf_error(error: CSRFError) -> tuple[Response, int]:
     log.warning("denied %s %s: %s", request.method, request.path, error.description)
@@ -184,4 +189,9 @@ def openapi_document() -> Response:
     return jsonify(document())
 
 
-from musicrec.web.api import job_routes, routes, spotify_routes  # noqa: E402,F401  (registers the routes)
+from musicrec.web.api import (  # noqa: E402,F401  (registers the routes)
+    job_routes,
+    routes,
+    spotify_routes,
+    taste_routes,
+)

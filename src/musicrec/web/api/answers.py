@@ -50,6 +50,7 @@ class UserOut(_Answer):
 class SignedUp(_Answer):
     user: UserOut
     token: str = Field(description="A session token (JWT) for the Authorization: Bearer header")
+    expires_at: Timestamp = Field(description="When the token stops being accepted")
 
 
 class Token(_Answer):
@@ -111,6 +112,21 @@ class PastRecommendationOut(RecommendationOut):
 
 class RecommendationHistory(_Answer):
     recommendations: list[PastRecommendationOut]
+
+
+class SettingsOut(_Answer):
+    discovery: float = Field(
+        ge=0, le=1, description="0 = familiar (popular artists), 1 = discover (less-played ones)"
+    )
+
+
+class SettingsAnswer(_Answer):
+    settings: SettingsOut
+
+
+class ImportReportOut(_Answer):
+    ratings: int = Field(description="Ratings set (new or changed to the imported value)")
+    dislikes: int = Field(description="Artists marked not for me")
 
 
 class Health(_Answer):

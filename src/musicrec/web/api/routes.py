@@ -76,7 +76,10 @@ def signup() -> tuple[Response, int]:
     issued = issue_token(session, user, settings().secret_key, session_policy())
     session.commit()
     log.info("signup user_id=%s (api)", user.id)
-    return answer(SignedUp(user=UserOut.model_validate(user), token=issued.token), 201)
+    signed_up = SignedUp(
+        user=UserOut.model_validate(user), token=issued.token, expires_at=issued.expires_at
+    )
+    return answer(signed_up, 201)
 
 
 @api.post("/auth/token")
@@ -182,7 +185,7 @@ def similar_artists(artist_id: int) -> tuple[Response, int]:
     session = db_session()
     if catalogue().get(session, artist_id, _viewer_id()) is None:
         raise ApiError(404, "not_found", "No artist has this id.")
-    similar = recommendations().similar(session, artist_id, params.n)
+    similar = recommendations().similar(session, artist_id, params.n, _viewer_id())
     return answer(ArtistList.model_validate({"artists": similar}))
 
 
@@ -232,13 +235,14 @@ def delete_rating(artist_id: int) -> tuple[str, int]:
 @documented(
     "recommendations",
     {201: (RecommendationBatch, "New recommendations")},
-    errors=(400, 401, 403, 503),
+    errors=(400, 401, 403, 409, 503),
     query=CountQuery,
     signed_in=True,
 )
 @require_user
 def new_recommendations() -> tuple[Response, int]:
-    """New recommendations: stored, and never recommended again"""
+    """New recommendations: stored, and never recommended again (409 no_ratings before the
+    first rating)"""
     params = parse_query(CountQuery)
     session = db_session()
     batch = recommendations().recommend_new(session, _user_id(), params.n)

@@ -56,8 +56,21 @@ def _integral(value: object) -> object:
     return value
 
 
+def _number(value: object) -> object:
+    """Strict mode refuses the integer 1 for a float field: accept whole numbers as numbers."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
 class RatingBody(_Body):
     rating: Annotated[int, BeforeValidator(_integral)] = Field(ge=1, le=10)
+
+
+class SettingsBody(_Body):
+    discovery: Annotated[float, BeforeValidator(_number)] = Field(
+        ge=0, le=1, description="0 = familiar (popular artists), 1 = discover (less-played ones)"
+    )
 
 
 class NewArtistBody(_Body):
@@ -80,3 +93,12 @@ class SearchQuery(_Query):
 
 class CountQuery(_Query):
     n: int = Field(default=10, ge=1, le=MAX_PAGE, description="How many artists at most")
+
+
+class ExportQuery(_Query):
+    format: str = Field(
+        default="json",
+        max_length=4,
+        description="json (default) or csv",
+        json_schema_extra={"enum": ["json", "csv"]},
+    )

@@ -35,8 +35,9 @@ ERROR_TEXTS = {
     401: "Not logged in, or the token was refused",
     403: "Missing or invalid CSRF token on a cookie-authenticated call, or not an admin",
     404: "Not found",
-    409: "In conflict: the username or email is taken, such a job is already queued, or "
-    "Spotify is not connected",
+    409: "In conflict: the username or email is taken, such a job is already queued, "
+    "Spotify is not connected, or (no_ratings) recommendations were asked for before any "
+    "rating",
     429: "Too many attempts",
     502: "Spotify (or Last.fm) did not answer",
     500: "Unexpected server error (never with details)",
@@ -49,6 +50,7 @@ TAGS = {
     "artists": Tag(name="artists", description="The artist catalogue"),
     "ratings": Tag(name="ratings", description="The logged-in user's ratings"),
     "recommendations": Tag(name="recommendations", description="Recommendations, never repeated"),
+    "taste": Tag(name="taste", description="Not for me, discover vs familiar, export and import"),
     "health": Tag(name="health", description="Liveness"),
     "jobs": Tag(name="jobs", description="Background jobs: progress of the user's own jobs"),
     "admin": Tag(name="admin", description="Operators only: jobs, retraining, tuning"),

@@ -171,3 +171,6 @@ def delete_account() -> Response | tuple[str, int]:
     response = redirect(url_for("main.home"))
     clear_token_cookie(response)
     return response
+
+
+from musicrec.web.auth import recovery  # noqa: E402,F401  (registers the password-reset pages)

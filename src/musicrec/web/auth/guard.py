@@ -2,7 +2,8 @@
 (except for static files and the health check, which serve everyone alike).
 
 ``login_required`` guards pages. A visitor who never signed in is asked to log in; one whose
-session expired is told so and logged out. Either way the answer is a 401 carrying the log-in
+session expired, or was ended elsewhere (a log-out, a password change), is told which and
+logged out. Either way the answer is a 401 carrying the log-in
 form, which returns them to the page they asked for.
 """
 
@@ -118,7 +119,7 @@ def clear_token_cookie(response: BaseResponse) -> None:
 
 def login_prompt(status: TokenStatus) -> Response:
     """The log-in form, answering 401, with the reason and the way back to this page."""
-    expired = status in (TokenStatus.EXPIRED, TokenStatus.INVALID)
+    expired = status in (TokenStatus.EXPIRED, TokenStatus.INVALID, TokenStatus.ENDED)
     log.warning(
         "denied %s %s: %s session, client=%s",
         request.method,
@@ -126,11 +127,12 @@ def login_prompt(status: TokenStatus) -> Response:
         status.value,
         request.remote_addr,
     )
-    message = (
-        "Your session expired. Please log in again."
-        if expired
-        else "Please log in to see this page."
-    )
+    if status is TokenStatus.ENDED:
+        message = "Your session ended (a log-out or a password change). Please log in again."
+    elif expired:
+        message = "Your session expired. Please log in again."
+    else:
+        message = "Please log in to see this page."
     next_path = request.full_path.rstrip("?") if request.method == "GET" else "/"
     response = make_response(
         render_template("auth/login.html", message=message, next_path=next_path, errors={}), 401

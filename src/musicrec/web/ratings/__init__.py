@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from musicrec.services import ratings
+from musicrec.services import not_for_me, ratings
 from musicrec.services.recommending import ENOUGH_RATINGS
 from musicrec.web.auth.guard import current_user, login_required, rated_count
 from musicrec.web.db import db_session
@@ -35,5 +35,9 @@ def rate() -> str:
 def mine() -> str:
     user = current_user()
     assert user is not None
-    rows = ratings.my_ratings(db_session(), user.id)
-    return render_template("ratings/mine.html", ratings=rows, rated_count=len(rows))
+    session = db_session()
+    rows = ratings.my_ratings(session, user.id)
+    dislikes = not_for_me.my_dislikes(session, user.id)
+    return render_template(
+        "ratings/mine.html", ratings=rows, rated_count=len(rows), dislikes=dislikes
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
-from musicrec.services import ratings, spotify_connection, top_songs
+from musicrec.services import preferences, ratings, spotify_connection, top_songs
 from musicrec.services.recommending import ENOUGH_RATINGS
 from musicrec.web.auth.guard import current_user, login_required, rated_count, settings
 from musicrec.web.db import db_session
@@ -12,6 +12,7 @@ from musicrec.web.extensions import catalogue, recommendations
 
 blueprint = Blueprint("recommendations", __name__)
 SIMILAR_ARTISTS = 12
+STARTER_ARTISTS = 20
 
 
 @blueprint.get("/recommendations")
@@ -21,13 +22,18 @@ def index() -> str:
     user = current_user()
     assert user is not None
     spotify = settings().spotify.enabled and spotify_connection.status(session, user.id).connected
+    count = rated_count() or 0
+    # Nothing rated yet: ask for ratings first, with the starter list (no picks used up).
+    starters = catalogue().popular(session, STARTER_ARTISTS, []) if count == 0 else []
     return render_template(
         "recommendations/index.html",
         past=recommendations().history(session, user.id),
-        rated_count=rated_count(),
+        rated_count=count,
         enough=ENOUGH_RATINGS,
         top_songs=top_songs.available(settings(), session, user.id),
         spotify_connected=spotify,
+        starters=starters,
+        discovery=preferences.preferences_of(session, user.id).discovery,
     )
 
 
@@ -39,7 +45,8 @@ def artist(artist_id: int) -> str:
     if found is None:
         abort(404)
     rating = ratings.rating_of(session, user.id, artist_id) if user is not None else None
-    similar = recommendations().similar(session, artist_id, SIMILAR_ARTISTS)
+    viewer = user.id if user is not None else None
+    similar = recommendations().similar(session, artist_id, SIMILAR_ARTISTS, viewer)
     return render_template(
         "recommendations/artist.html", artist=found, similar=similar, rating=rating
     )

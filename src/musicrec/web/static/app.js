@@ -61,7 +61,8 @@ function artistCard(artist, extra) {
   const main = el("div", { class: "card-main" },
     el("a", { class: "name", href: `/artists/${artist.id}`, text: artist.name }),
     artist.lastfm_url ? el("a", { class: "external", href: artist.lastfm_url, rel: "noopener noreferrer", target: "_blank", text: "Last.fm" }) : null);
-  return el("li", { class: "card", "data-artist-id": artist.id }, main, extra || null, ratingControl(artist));
+  const notForMe = el("button", { type: "button", class: "remove not-for-me", "data-not-for-me": artist.id, "data-artist-name": artist.name, "aria-label": `${artist.name} is not for me`, text: "Not for me" });
+  return el("li", { class: "card", "data-artist-id": artist.id }, main, extra || null, ratingControl(artist), notForMe);
 }
 
 // Rating: any [data-rate] select and [data-unrate] button on any page.

@@ -1,0 +1,222 @@
+"""A user's own data, to take away and bring back: ratings, "not for me" list, history, settings.
+
+The export is one JSON object, ``{"ratings", "dislikes", "recommendations", "settings"}``, or
+the same rows as one CSV table with the columns ``CSV_COLUMNS``, a row per item:
+``kind`` is ``rating``, ``not_for_me``, ``recommendation`` or ``setting`` (``artist`` then holds
+the setting's name and ``value`` its value).
+
+An import takes the same JSON (its ``ratings`` and ``dislikes``) or the same CSV (its
+``rating`` and ``not_for_me`` rows; other kinds are skipped). It is idempotent (ratings are
+set, not added; a dislike already there stays one) and all or nothing: every row is checked
+before anything is written, and the first bad row is named (a CSV line number, or
+``ratings[3]`` in JSON).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from musicrec.db import artists, dislikes, ratings
+from musicrec.db import recommendations as stored
+from musicrec.db.models import RATING_MAX, RATING_MIN, RATING_SOURCES
+from musicrec.services.errors import InvalidInput
+from musicrec.services.preferences import preferences_of
+
+CSV_COLUMNS = ("kind", "artist_id", "artist", "value", "source", "model_version", "at")
+MAX_IMPORT_ROWS = 20_000
+RATING_KIND, DISLIKE_KIND = "rating", "not_for_me"
+
+
+def export_data(session: Session, user_id: int) -> dict[str, Any]:
+    """Everything the user told us and was told, as plain JSON values."""
+    return {
+        "ratings": [
+            {
+                "artist_id": row.artist_id,
+                "artist": row.artist.name,
+                "rating": row.rating,
+                "source": row.source,
+                "updated_at": row.updated_at.isoformat(),
+            }
+            for row in ratings.user_ratings(session, user_id)
+        ],
+        "dislikes": [
+            {
+                "artist_id": row.artist_id,
+                "artist": row.artist.name,
+                "created_at": row.created_at.isoformat(),
+            }
+            for row in dislikes.user_dislikes(session, user_id)
+        ],
+        "recommendations": [
+            {
+                "artist_id": row.artist_id,
+                "artist": row.artist.name,
+                "score": row.score,
+                "model_version": row.model_version,
+                "created_at": row.created_at.isoformat(),
+            }
+            for row in stored.user_recommendations(session, user_id)
+        ],
+        "settings": {"discovery": preferences_of(session, user_id).discovery},
+    }
+
+
+def export_csv(data: dict[str, Any]) -> str:
+    """The export as one CSV table (module docstring)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in data["ratings"]:
+        writer.writerow(
+            {
+                "kind": RATING_KIND,
+                "artist_id": row["artist_id"],
+                "artist": row["artist"],
+                "value": row["rating"],
+                "source": row["source"],
+                "at": row["updated_at"],
+            }
+        )
+    for row in data["dislikes"]:
+        writer.writerow(
+            {
+                "kind": DISLIKE_KIND,
+                "artist_id": row["artist_id"],
+                "artist": row["artist"],
+                "at": row["created_at"],
+            }
+        )
+    for row in data["recommendations"]:
+        writer.writerow(
+            {
+                "kind": "recommendation",
+                "artist_id": row["artist_id"],
+                "artist": row["artist"],
+                "value": row["score"],
+                "model_version": row["model_version"],
+                "at": row["created_at"],
+            }
+        )
+    for name, value in data["settings"].items():
+        writer.writerow({"kind": "setting", "artist": name, "value": value})
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class _Row:
+    where: str  # "line 3" or "ratings[2]": how an error names the row
+    artist_id: object
+    rating: object = None
+    source: object = None
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    ratings: int
+    dislikes: int
+
+
+def import_json(session: Session, user_id: int, payload: object) -> ImportReport:
+    """Import the ``ratings`` and ``dislikes`` of an export's JSON."""
+    if not isinstance(payload, dict):
+        raise InvalidInput({"body": "Send the JSON object of an export."})
+    unknown = set(payload) - {"ratings", "dislikes", "recommendations", "settings"}
+    if unknown:
+        raise InvalidInput({sorted(unknown)[0]: "Unknown field."})
+    rows: dict[str, list[_Row]] = {"ratings": [], "dislikes": []}
+    for name in rows:
+        items = payload.get(name, [])
+        if not isinstance(items, list):
+            raise InvalidInput({name: "Give a list."})
+        for position, item in enumerate(items):
+            where = f"{name}[{position}]"
+            if not isinstance(item, dict):
+                raise InvalidInput({where: "Give an object with an artist_id."})
+            rows[name].append(
+                _Row(where, item.get("artist_id"), item.get("rating"), item.get("source"))
+            )
+    return _write(session, user_id, rows["ratings"], rows["dislikes"])
+
+
+def import_csv(session: Session, user_id: int, text: str) -> ImportReport:
+    """Import the ``rating`` and ``not_for_me`` rows of an export's CSV."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"kind", "artist_id"} - set(reader.fieldnames or ())
+    if missing:
+        raise InvalidInput(
+            {"line 1": "The header must name the columns " + ", ".join(CSV_COLUMNS) + "."}
+        )
+    liked: list[_Row] = []
+    against: list[_Row] = []
+    try:
+        for row in reader:
+            where = f"line {reader.line_num}"
+            kind = (row.get("kind") or "").strip()
+            if kind == RATING_KIND:
+                liked.append(
+                    _Row(
+                        where,
+                        _whole(row.get("artist_id")),
+                        _whole(row.get("value")),
+                        row.get("source"),
+                    )
+                )
+            elif kind == DISLIKE_KIND:
+                against.append(_Row(where, _whole(row.get("artist_id"))))
+            elif kind not in ("recommendation", "setting"):
+                raise InvalidInput(
+                    {where: f"Unknown kind {kind!r}: use {RATING_KIND} or {DISLIKE_KIND}."}
+                )
+    except csv.Error as error:
+        raise InvalidInput({f"line {reader.line_num}": f"Not valid CSV: {error}."}) from None
+    return _write(session, user_id, liked, against)
+
+
+def _whole(text: str | None) -> object:
+    """A CSV cell as a whole number when it is one, else as given (refused later)."""
+    value = (text or "").strip()
+    try:
+        return int(value)
+    except ValueError:
+        return value
+
+
+def _artist_id(row: _Row) -> int:
+    if isinstance(row.artist_id, bool) or not isinstance(row.artist_id, int):
+        raise InvalidInput({row.where: "artist_id must be a whole number."})
+    return row.artist_id
+
+
+def _rating(row: _Row) -> int:
+    rating = row.rating
+    if isinstance(rating, bool) or not isinstance(rating, int):
+        raise InvalidInput({row.where: f"Give a whole rating from {RATING_MIN} to {RATING_MAX}."})
+    if not RATING_MIN <= rating <= RATING_MAX:
+        raise InvalidInput({row.where: f"The rating must be from {RATING_MIN} to {RATING_MAX}."})
+    return rating
+
+
+def _write(session: Session, user_id: int, liked: list[_Row], against: list[_Row]) -> ImportReport:
+    """Check every row, then write them all (the caller commits, or rolls back on error)."""
+    if len(liked) + len(against) > MAX_IMPORT_ROWS:
+        raise InvalidInput({"body": f"At most {MAX_IMPORT_ROWS} rows at a time."})
+    rated = [(row, _artist_id(row), _rating(row)) for row in liked]
+    marked = [(row, _artist_id(row)) for row in against]
+    found = artists.get_artists(session, {a for _, a, _ in rated} | {a for _, a in marked})
+    for row, artist_id in [(row, a) for row, a, _ in rated] + marked:
+        artist = found.get(artist_id)
+        if artist is None or not (artist.confirmed or artist.added_by == user_id):
+            raise InvalidInput({row.where: f"No artist has the id {artist_id}."})
+    for row, artist_id, rating in rated:
+        source = (
+            row.source if isinstance(row.source, str) and row.source in RATING_SOURCES else "manual"
+        )
+        ratings.set_rating(session, user_id, artist_id, rating, source)
+    dislikes.add_dislikes(session, user_id, [artist_id for _, artist_id in marked])
+    return ImportReport(ratings=len(rated), dislikes=len(marked))
