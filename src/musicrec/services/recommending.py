@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from musicrec.db import ratings as rating_rows
 from musicrec.db import recommendations as stored
+from musicrec.db.types import utcnow
 from musicrec.services.catalogue import ArtistView, Catalogue
 from musicrec.services.model_loader import ModelLoader
 from musicrec.services.popular_artists import PopularArtists
@@ -88,6 +89,7 @@ class RecommendationService:
         exclude = set(rated) | history.recommended
         kept: list[Pick] = []
         version = POPULARITY_VERSION
+        made_at = utcnow()  # one time for the whole batch: the history groups by it
         for _attempt in range(STORE_ATTEMPTS):
             version, picks = self._pick(session, rated, values, n - len(kept), exclude)
             if not picks:
@@ -97,6 +99,7 @@ class RecommendationService:
                 user_id,
                 [stored.NewRecommendation(a, s, tuple(because)) for a, s, because in picks],
                 version,
+                made_at,
             )
             kept += [pick for pick in picks if pick[0] in new]
             exclude |= {pick[0] for pick in picks}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 
 from musicrec.services import ratings
+from musicrec.services.past_batches import history_page
 from musicrec.services.recommending import ENOUGH_RATINGS
 from musicrec.web.auth.guard import current_user, login_required, rated_count
 from musicrec.web.db import db_session
@@ -22,7 +23,7 @@ def index() -> str:
     assert user is not None
     return render_template(
         "recommendations/index.html",
-        past=recommendations().history(session, user.id),
+        history=history_page(session, user.id, request.args.get("page", 1, type=int) or 1),
         rated_count=rated_count(),
         enough=ENOUGH_RATINGS,
     )
