@@ -9,7 +9,9 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import Engine, insert
 
+from musicrec.db.models import Rating
 from tests.web.conftest import api_signup, bearer, csrf_from, page_login, page_signup
 
 
@@ -108,14 +110,21 @@ def test_past_recommendations_come_in_batches_newest_first_with_pages(
 
 
 def test_my_ratings_says_where_a_rating_came_from_only_when_it_helps(
-    client: FlaskClient, catalogue: dict[str, int]
+    client: FlaskClient, catalogue: dict[str, int], db_engine: Engine
 ) -> None:
     user_id, token = api_signup(client)
     client.put(f"/api/v1/me/ratings/{catalogue['Muse']}", json={"rating": 4}, headers=bearer(token))
+    with db_engine.begin() as connection:
+        connection.execute(
+            insert(Rating).values(
+                user_id=user_id, artist_id=catalogue["Air"], rating=8, source="spotify"
+            )
+        )
 
     page = client.get("/ratings", headers=bearer(token)).get_data(as_text=True)
 
     assert "manual" not in page
+    assert page.count("From Spotify") == 1
 
 
 def test_my_ratings_sort_by_rating_name_and_date(
