@@ -55,7 +55,9 @@ def assert_navigation_on_one_line(page: Any) -> None:
         "links => links.map((link) => Math.round(link.getBoundingClientRect().top))"
     )
     assert len(set(tops)) == 1, f"the navigation wraps: link tops {tops}"
-    overflow = page.locator("header.site nav.main").evaluate("nav => nav.scrollWidth - nav.clientWidth")
+    overflow = page.locator("header.site nav.main").evaluate(
+        "nav => nav.scrollWidth - nav.clientWidth"
+    )
     assert overflow <= 0, f"the navigation is {overflow}px too wide for the screen"
 
 
