@@ -9,10 +9,9 @@ from itertools import groupby
 
 from sqlalchemy.orm import Session
 
-from musicrec.db import artists
 from musicrec.db import ratings as rating_rows
 from musicrec.db import recommendations as stored
-from musicrec.services.catalogue import ArtistView
+from musicrec.services.catalogue import ArtistView, Catalogue
 from musicrec.services.recommending import PastRecommendation
 
 BATCHES_PER_PAGE = 5
@@ -40,17 +39,21 @@ class HistoryPage:
 
 
 def history_page(
-    session: Session, user_id: int, page: int, per_page: int = BATCHES_PER_PAGE
+    session: Session,
+    catalogue: Catalogue,
+    user_id: int,
+    page: int,
+    per_page: int = BATCHES_PER_PAGE,
 ) -> HistoryPage:
-    """Page ``page`` (from 1; out-of-range pages are clamped) of the user's batches."""
+    """Page ``page`` (from 1; out-of-range pages are clamped) of the user's batches; the names
+    of the artists behind each come from the catalogue's in-memory index."""
     pages = max(1, -(-stored.count_batches(session, user_id) // per_page))
     page = min(max(page, 1), pages)
     times = stored.batch_times(session, user_id, (page - 1) * per_page, per_page)
     rows = stored.recommendations_made_at(session, user_id, times)
     rated, values = rating_rows.user_rating_pairs(session, user_id)
     mine = dict(zip(rated, values, strict=True))
-    reason_ids = {i for row in rows for i in row.because or ()}
-    reasons = {i: ArtistView.of(a) for i, a in artists.get_artists(session, reason_ids).items()}
+    reasons = catalogue.views(session, {i for row in rows for i in row.because or ()})
     batches = [
         PastBatch(
             created_at,

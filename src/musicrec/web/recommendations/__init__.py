@@ -23,7 +23,9 @@ def index() -> str:
     assert user is not None
     return render_template(
         "recommendations/index.html",
-        history=history_page(session, user.id, request.args.get("page", 1, type=int) or 1),
+        history=history_page(
+            session, catalogue(), user.id, request.args.get("page", 1, type=int) or 1
+        ),
         rated_count=rated_count(),
         enough=ENOUGH_RATINGS,
     )
