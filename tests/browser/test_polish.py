@@ -159,6 +159,7 @@ def end_session_behind_the_page(page: Any) -> None:
 def test_a_session_ended_while_the_page_is_open_says_so_and_returns_after_log_in(
     open_page: Any,  # noqa: F811
     viewport: dict[str, int],
+    artifacts_dir: Path,
 ) -> None:
     page, watch = open_page(viewport)
     watch.allow("status of 401")
@@ -174,6 +175,7 @@ def test_a_session_ended_while_the_page_is_open_says_so_and_returns_after_log_in
     expect(notice).to_contain_text("Your session has ended")
     expect(notice).not_to_contain_text("Bearer")
     assert_no_horizontal_scroll(page, "session-ended notice")
+    page.screenshot(path=str(artifacts_dir / f"polish-{label_of(viewport)}-session-ended.png"))
     notice.get_by_role("link", name="Log in again").click()
     page.fill("#login", username)
     page.fill("#password", PASSWORD)
@@ -292,6 +294,7 @@ def test_adding_an_artist_updates_the_status_and_offers_its_rating(
 def test_an_unknown_artist_gets_the_apps_own_404_page(
     open_page: Any,  # noqa: F811
     viewport: dict[str, int],
+    artifacts_dir: Path,
 ) -> None:
     page, watch = open_page(viewport)
     watch.allow("status of 404")
@@ -301,6 +304,7 @@ def test_an_unknown_artist_gets_the_apps_own_404_page(
     expect(page.locator("body")).not_to_contain_text("requested URL was not found")
     expect(page.get_by_role("link", name="Home page")).to_be_visible()
     assert_no_horizontal_scroll(page, "404 page")
+    page.screenshot(path=str(artifacts_dir / f"polish-{label_of(viewport)}-404.png"))
     watch.check()
 
 
