@@ -332,6 +332,32 @@ def evaluate_taste_command(dataset: Path, as_json: bool) -> None:
     click.echo(json.dumps(result, indent=2) if as_json else format_taste_report(result))
 
 
+@main.command("evaluate-similar")
+@click.option(
+    "--dataset",
+    "dataset",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The CSV pair or the hetrec zip/folder.",
+)
+@click.option("--seeds", default="11,12,13", show_default=True, help="Training seeds.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def evaluate_similar(dataset: Path, seeds: str, as_json: bool) -> None:
+    """How well similar-artist lists match held-out listeners' co-listening, plain cosine
+    against the shrinkage chosen on a separate group of users (docs/evaluation.md)."""
+    import json
+
+    from musicrec.engine.neighbour_eval import evaluate_similar as run
+    from musicrec.engine.neighbour_eval import format_similar_report
+
+    try:
+        chosen = tuple(int(s) for s in seeds.split(","))
+    except ValueError:
+        raise click.BadParameter("seeds must be integers separated by commas") from None
+    result = run(_load_dataset(dataset), chosen)
+    click.echo(json.dumps(result, indent=2) if as_json else format_similar_report(result))
+
+
 @main.command("confirm-artists")
 @click.argument("artist_ids", nargs=-1, type=int)
 @click.option("--all", "confirm_all", is_flag=True, help="Confirm every pending addition.")

@@ -36,7 +36,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = REPO_ROOT / "test-artifacts"
+# Screenshots kept for people to look at (git-ignored); MUSICREC_TEST_ARTIFACTS moves them.
+ARTIFACTS = Path(os.environ.get("MUSICREC_TEST_ARTIFACTS") or REPO_ROOT / "test-artifacts")
 SECRET_KEY = "browser-test-secret-key-that-is-long-enough-0123456789"
 SERVER_START_TIMEOUT = 60.0
 
@@ -213,5 +214,5 @@ def new_page(
 
 @pytest.fixture
 def artifacts_dir() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS

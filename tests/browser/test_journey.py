@@ -129,7 +129,7 @@ def test_journey(open_page: Any, viewport: dict[str, int], artifacts_dir: Path) 
     expect(page.locator("[data-enough-reached]")).to_be_hidden()
     for position, (query, name) in enumerate(TEN_ARTISTS):
         card = search_first_result(page, query, name)
-        card.locator("select[data-rate]").select_option(str(10 - position))
+        card.locator(f'button[data-rate][data-value="{10 - position}"]').click()
         expect_rated_count(page, position + 1)
         assert page.evaluate("() => window.__sameDocument === true"), "the rate page reloaded"
         expect(card.locator("button[data-unrate]")).to_be_visible()
@@ -265,29 +265,29 @@ def test_keyboard_only(open_page: Any) -> None:
     page.wait_for_url(re.compile(r"/rate$"))
     expect_rated_count(page, 0)
 
-    # Search, then Tab to the first result's rating and choose 8 by typing it.
+    # Search, then Tab to the first result's rating button 8 and press it.
     tab_to(page, "#artist-search")
     page.keyboard.type("radiohead")
     first = page.locator("#search-results li.card").first
     expect(first.locator("a.name")).to_have_text("Radiohead")
-    tab_to(page, "#search-results li.card:first-child select[data-rate]", limit=5)
-    page.keyboard.type("8")
+    tab_to(page, '#search-results li.card:first-child button[data-value="8"]', limit=12)
+    page.keyboard.press("Enter")
     expect_rated_count(page, 1)
-    expect(first.locator("select[data-rate]")).to_have_value("8")
+    expect(first.locator('button[aria-pressed="true"]')).to_have_text("8")
     expect(first.locator("button[data-unrate]")).to_be_visible()
 
     # Tab on to the now visible Remove button; Enter removes the rating.
     tab_to(page, "#search-results li.card:first-child button[data-unrate]", limit=3)
     page.keyboard.press("Enter")
     expect_rated_count(page, 0)
-    expect(first.locator("select[data-rate]")).to_have_value("")
+    expect(first.locator('button[aria-pressed="true"]')).to_have_count(0)
     # Rate it again (recommendations need a rating: without one the page asks to rate first).
-    tab_to(page, "#search-results li.card:first-child select[data-rate]", limit=3, backwards=True)
-    page.keyboard.type("7")
+    first.locator('button[data-value="7"]').focus()
+    page.keyboard.press("Enter")
     expect_rated_count(page, 1)
 
     # Back up to the navigation, follow it to the recommendations and ask for some.
-    tab_to(page, 'nav a[href="/recommendations"]', limit=15, backwards=True)
+    tab_to(page, 'nav a[href="/recommendations"]', limit=30, backwards=True)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/recommendations$"))
     tab_to(page, "#get-recommendations")
@@ -330,7 +330,7 @@ def test_every_control_has_a_label(open_page: Any) -> None:
     sign_up_through_form(page, unique_username("labels"))
     checked += assert_controls_labelled(page, "/rate")
     card = search_first_result(page, "portishead", "Portishead")
-    card.locator("select[data-rate]").select_option("9")
+    card.locator('button[data-rate][data-value="9"]').click()
     expect_rated_count(page, 1)
     checked += assert_controls_labelled(page, "/rate with search results")
     artist_path = card.locator("a.name").get_attribute("href")
@@ -352,7 +352,7 @@ def test_remove_button_shows_only_for_rated_artists(open_page: Any) -> None:
     card = search_first_result(page, "nirvana", "Nirvana")
     remove = card.locator("button[data-unrate]")
     expect(remove).to_be_hidden(timeout=2_000)
-    card.locator("select[data-rate]").select_option("6")
+    card.locator('button[data-rate][data-value="6"]').click()
     expect(remove).to_be_visible()
     remove.click()
     expect_rated_count(page, 0)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from pathlib import Path
+
 import pytest
 
+from musicrec.datasets import load_lastfm
 from musicrec.services import search
 from musicrec.services.search import (
     EXACT,
@@ -13,6 +17,7 @@ from musicrec.services.search import (
     WORD_PREFIX,
     ArtistSearchIndex,
     Entry,
+    LayeredIndex,
     SearchIndexCache,
     search_words,
 )
@@ -263,3 +268,58 @@ def test_an_unconfirmed_entry_is_found_by_its_owner_only() -> None:
     assert [m.id for m in index.search("garage", 10)] == [2]
     assert [m.id for m in index.search("garage", 10, viewer=7)] == [2, 1]
     assert [m.id for m in index.search("garage", 1, viewer=7)] == [2]
+
+
+@pytest.mark.parametrize(("query", "name"), [("!!!", "!!!"), (":(", ":("), ("+ \\-", "+\\-")])
+def test_names_without_letters_or_digits_are_found_by_their_punctuation(
+    query: str, name: str
+) -> None:
+    index = ArtistSearchIndex(
+        [
+            *ENTRIES,
+            Entry(11, "!!!", 5),
+            Entry(12, ":(", 1),
+            Entry(13, "+\\-", 1),
+            Entry(14, "!!! (live)", 9),
+        ]
+    )
+
+    found = index.search(query)
+
+    assert (found[0].name, found[0].kind) == (name, EXACT)
+
+
+def test_punctuation_query_finds_names_starting_with_it() -> None:
+    index = ArtistSearchIndex([*ENTRIES, Entry(11, "!!!", 5), Entry(14, "!!! (live)", 9)])
+
+    assert [(m.name, m.kind) for m in index.search("!!")] == [
+        ("!!! (live)", PREFIX),
+        ("!!!", PREFIX),
+    ]
+    assert index.search("?") == []
+
+
+def _alike_key(name: str) -> str:
+    return search_words(name).replace(" ", "") or search.symbol_key(name)
+
+
+@pytest.mark.realdata
+def test_every_catalogue_artist_is_found_by_its_exact_name(shared_data: Path) -> None:
+    data = load_lastfm(shared_data)
+    entries = [
+        Entry(int(artist_id), name, 0)
+        for artist_id, name in zip(data.artist_ids, data.artist_names, strict=True)
+    ]
+    index = LayeredIndex(ArtistSearchIndex(entries))
+    # Names that fold to the same key ("Red", "ＲＥＤ") are equally exact: each must be among
+    # the first as many results as there are such names.
+    alike = Counter(map(_alike_key, (entry.name for entry in entries)))
+
+    missed = [
+        entry.name
+        for entry in entries
+        if entry.id
+        not in {match.id for match in index.search(entry.name, limit=alike[_alike_key(entry.name)])}
+    ]
+
+    assert missed == []

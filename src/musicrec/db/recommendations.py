@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session, joinedload
@@ -60,13 +61,18 @@ def user_history(session: Session, user_id: int) -> UserHistory:
 
 
 def add_recommendations(
-    session: Session, user_id: int, items: Sequence[NewRecommendation], model_version: str
+    session: Session,
+    user_id: int,
+    items: Sequence[NewRecommendation],
+    model_version: str,
+    created_at: datetime | None = None,
 ) -> set[int]:
     """Store the items in one statement; returns the artist ids stored. An artist already
-    recommended to the user (a concurrent request stored it first) is skipped, not an error."""
+    recommended to the user (a concurrent request stored it first) is skipped, not an error.
+    Rows stored with the same ``created_at`` form one batch in the user's history."""
     if not items:
         return set()
-    now = utcnow()
+    now = created_at or utcnow()
     rows = [
         {
             "user_id": user_id,
@@ -119,3 +125,48 @@ def newest_artist_ids(session: Session, user_id: int, limit: int) -> list[int]:
         .limit(limit)
     ).scalars()
     return list(rows)
+
+
+def batch_times(session: Session, user_id: int, offset: int, limit: int) -> list[datetime]:
+    """When each batch of the user's recommendations was made, newest first, one page."""
+    return list(
+        session.execute(
+            select(Recommendation.created_at)
+            .where(Recommendation.user_id == user_id)
+            .group_by(Recommendation.created_at)
+            .order_by(Recommendation.created_at.desc())
+            .offset(offset)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def count_batches(session: Session, user_id: int) -> int:
+    """How many batches of recommendations the user was given."""
+    distinct = (
+        select(Recommendation.created_at)
+        .where(Recommendation.user_id == user_id)
+        .group_by(Recommendation.created_at)
+        .subquery()
+    )
+    return int(session.execute(select(func.count()).select_from(distinct)).scalar_one())
+
+
+def recommendations_made_at(
+    session: Session, user_id: int, times: Sequence[datetime]
+) -> list[Recommendation]:
+    """The user's recommendations of these batches, newest batch first, best score first."""
+    if not times:
+        return []
+    return list(
+        session.execute(
+            select(Recommendation)
+            .options(joinedload(Recommendation.artist))
+            .where(Recommendation.user_id == user_id, Recommendation.created_at.in_(times))
+            .order_by(
+                Recommendation.created_at.desc(),
+                Recommendation.score.desc(),
+                Recommendation.id,
+            )
+        ).scalars()
+    )

@@ -21,6 +21,14 @@ import scipy.sparse as sp
 
 from musicrec.engine.data import IdMap
 from musicrec.engine.discovery import check_discovery, penalise, popularity_share, score_scale
+from musicrec.engine.neighbours import (
+    DEFAULT_NEIGHBOURHOOD,
+    Neighbourhood,
+    most_similar,
+    shared_listeners,
+    shrunk,
+    unit_rows,
+)
 from musicrec.engine.popularity import popularity_scores
 from musicrec.engine.ranking import ScoredArtist, top_n
 from musicrec.engine.settings import ModelSettings
@@ -60,6 +68,7 @@ class FactorModel(Generic[SettingsT]):
         default=None, repr=False
     )
     _counts: np.ndarray | None = field(default=None, repr=False)
+    _by_item: sp.csc_matrix | None = field(default=None, repr=False)
 
     # -- to be provided by subclasses -------------------------------------------------------
     def fold_in_indices(
@@ -225,21 +234,29 @@ class FactorModel(Generic[SettingsT]):
             out[r, : best.size] = self.items.ids[best]
         return out
 
-    def similar_artists(self, artist_id: int, n: int = 10) -> list[tuple[int, float]]:
-        """The n artists whose factor vectors have the highest cosine with this one's."""
+    def similar_artists(
+        self, artist_id: int, n: int = 10, setting: Neighbourhood = DEFAULT_NEIGHBOURHOOD
+    ) -> list[tuple[int, float]]:
+        """The n artists most similar to this one: the cosine of their factor vectors, shrunk
+        by the listeners they share (``neighbours``)."""
         i = self.items.index(artist_id)
         if i < 0:
             raise KeyError(f"artist {artist_id} is not in the model")
-        if self._normed is None:
-            norms = np.linalg.norm(self.item_factors, axis=1, keepdims=True)
-            self._normed = np.divide(
-                self.item_factors, norms, out=np.zeros_like(self.item_factors), where=norms > 0
-            )
-        cosine = self._normed @ self._normed[i]
-        if not np.any(self._normed[i]):
+        cosine, shared = self.similarity_parts(i)
+        if not np.any(cosine):
             return []
-        best = top_n(cosine, n, np.array([i]))
-        return [(int(self.items.ids[j]), float(cosine[j])) for j in best]
+        scores = shrunk(cosine, shared, setting)
+        best = most_similar(cosine, shared, i, n, setting)
+        return [(int(self.items.ids[j]), float(scores[j])) for j in best]
+
+    def similarity_parts(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """(cosine of item i with every item, listeners it shares with each) for dense index i."""
+        if self._normed is None:
+            self._normed = unit_rows(self.item_factors)
+        if self._by_item is None:
+            self._by_item = self.train.tocsc()
+        cosine = self._normed @ self._normed[i]
+        return cosine, shared_listeners(self.train, self._by_item, i)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Everything needed to rebuild the model, as named arrays (for ``ModelStore``)."""

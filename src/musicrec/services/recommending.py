@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from musicrec.db import dislikes
 from musicrec.db import ratings as rating_rows
 from musicrec.db import recommendations as stored
+from musicrec.db.types import utcnow
 from musicrec.services.catalogue import ArtistView, Catalogue
 from musicrec.services.errors import NoRatings
 from musicrec.services.model_loader import ModelLoader
@@ -105,6 +106,7 @@ class RecommendationService:
         exclude = set(rated) | history.recommended | taste.disliked
         kept: list[Pick] = []
         version = POPULARITY_VERSION
+        made_at = utcnow()  # one time for the whole batch: the history groups by it
         for _attempt in range(STORE_ATTEMPTS):
             chosen, picks = self._pick(session, rated, values, n - len(kept), exclude, taste)
             if not picks:
@@ -115,6 +117,7 @@ class RecommendationService:
                 user_id,
                 [stored.NewRecommendation(a, s, tuple(because)) for a, s, because in picks],
                 version,
+                made_at,
             )
             kept += [pick for pick in picks if pick[0] in new]
             exclude |= {pick[0] for pick in picks}

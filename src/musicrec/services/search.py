@@ -4,6 +4,9 @@ No database does case-, accent- and punctuation-insensitive prefix *and* fuzzy m
 same way on PostgreSQL and SQLite, so the catalogue's names are folded once into an index here:
 sorted keys answer prefix queries by bisection, a joined string answers substring queries, and
 RapidFuzz scores the fuzzy ones. Results are ranked by how they match, then by popularity.
+
+A query with no letter or digit ("!!!", ":(") has no words to match: it is matched on the
+folded names with their punctuation kept instead, so every name can be found by typing it.
 """
 
 from __future__ import annotations
@@ -37,6 +40,11 @@ def search_words(text: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", fold_name(text)).split())
 
 
+def symbol_key(text: str) -> str:
+    """The folded name with its punctuation kept and its spaces dropped: "+ \\-" -> "+\\-"."""
+    return "".join(fold_name(text).split())
+
+
 @dataclass(frozen=True)
 class Entry:
     id: int
@@ -63,6 +71,9 @@ class ArtistSearchIndex:
         self.compact = [words.replace(" ", "") for words in self.words]
         # (key, entry index) sorted: prefix lookups by bisection.
         self.by_compact = sorted((key, i) for i, key in enumerate(self.compact))
+        # Names with their punctuation: what a query without letters or digits is matched on.
+        self.symbols = [symbol_key(entry.name) for entry in self.entries]
+        self.by_symbols = sorted((key, i) for i, key in enumerate(self.symbols))
         self.by_word = sorted(
             (words[start:].replace(" ", ""), i)
             for i, words in enumerate(self.words)
@@ -81,8 +92,7 @@ class ArtistSearchIndex:
     def search(self, query: str, limit: int = 10, viewer: int | None = None) -> list[Match]:
         """The best ``limit`` matches that ``viewer`` may see (all confirmed artists, and the
         ones they added themselves)."""
-        hidden = sum(1 for entry in self.entries if entry.owner is not None)
-        found = self._search(query, limit + hidden)
+        found = self._search(query, limit + len(self.owners))
         return [
             match
             for match in found
@@ -93,7 +103,7 @@ class ArtistSearchIndex:
         words = search_words(query)
         compact = words.replace(" ", "")
         if not compact:
-            return []
+            return self._search_symbols(symbol_key(query), limit)
         kinds: dict[int, int] = {}
         closeness: dict[int, float] = {}
         for i in self._prefixed(self.by_compact, compact):
@@ -119,6 +129,18 @@ class ArtistSearchIndex:
                 len(self.compact[item[0]]),
             ),
         )
+        return [
+            Match(self.entries[i].id, self.entries[i].name, kind, self.entries[i].raters)
+            for i, kind in ranked[:limit]
+        ]
+
+    def _search_symbols(self, symbols: str, limit: int) -> list[Match]:
+        """Names starting with these punctuation marks, the exact ones first."""
+        if not symbols:
+            return []
+        found = self._prefixed(self.by_symbols, symbols)
+        kinds = {i: EXACT if self.symbols[i] == symbols else PREFIX for i in found}
+        ranked = sorted(kinds.items(), key=lambda item: (item[1], -self.entries[item[0]].raters))
         return [
             Match(self.entries[i].id, self.entries[i].name, kind, self.entries[i].raters)
             for i, kind in ranked[:limit]

@@ -15,6 +15,7 @@ from musicrec.services.catalogue import Catalogue
 from musicrec.services.popular_artists import PopularArtists
 from musicrec.services.recommending import RecommendationService
 from musicrec.web import extensions
+from musicrec.web.avatars import init_avatars
 from musicrec.web.db import READ_MOSTLY_ENGINE
 from musicrec.web.security import init_security
 
@@ -42,6 +43,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     logging.getLogger("musicrec").setLevel(logging.INFO)
 
     init_security(app, settings)
+    init_avatars(app)
     app.url_map.converters["id"] = DatabaseId
     _register_blueprints(app)
     _register_request_hooks(app)

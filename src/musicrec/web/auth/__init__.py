@@ -90,7 +90,11 @@ def login() -> Response | str | tuple[str, int]:
         message = "Unknown username or wrong password."
         return (
             render_template(
-                "auth/login.html", next_path=next_path, errors={"login": message}, message=None
+                "auth/login.html",
+                next_path=next_path,
+                errors={"login": message},
+                message=None,
+                login_value=request.form.get("login", ""),
             ),
             401,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 
 from musicrec.services import not_for_me, ratings
 from musicrec.services.recommending import ENOUGH_RATINGS
@@ -12,6 +12,8 @@ from musicrec.web.extensions import catalogue
 
 blueprint = Blueprint("ratings", __name__)
 ONBOARDING_ARTISTS = 20
+# Where a rating came from, said only where it tells the user something: typed ones say nothing.
+SOURCE_LABELS = {"spotify": "From Spotify", "lastfm": "From Last.fm"}
 
 
 @blueprint.get("/rate")
@@ -35,9 +37,17 @@ def rate() -> str:
 def mine() -> str:
     user = current_user()
     assert user is not None
+    order = request.args.get("sort", "date")
+    if order not in ratings.SORT_ORDERS:
+        order = "date"
     session = db_session()
-    rows = ratings.my_ratings(session, user.id)
-    dislikes = not_for_me.my_dislikes(session, user.id)
+    rows = ratings.my_ratings(session, user.id, order)
     return render_template(
-        "ratings/mine.html", ratings=rows, rated_count=len(rows), dislikes=dislikes
+        "ratings/mine.html",
+        ratings=rows,
+        rated_count=len(rows),
+        sort=order,
+        sort_orders=ratings.SORT_ORDERS,
+        source_labels=SOURCE_LABELS,
+        dislikes=not_for_me.my_dislikes(session, user.id),
     )

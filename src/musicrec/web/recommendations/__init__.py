@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 
 from musicrec.services import preferences, ratings, spotify_connection, top_songs
+from musicrec.services.past_batches import history_page
 from musicrec.services.recommending import ENOUGH_RATINGS
 from musicrec.web.auth.guard import current_user, login_required, rated_count, settings
 from musicrec.web.db import db_session
@@ -27,7 +28,9 @@ def index() -> str:
     starters = catalogue().popular(session, STARTER_ARTISTS, []) if count == 0 else []
     return render_template(
         "recommendations/index.html",
-        past=recommendations().history(session, user.id),
+        history=history_page(
+            session, catalogue(), user.id, request.args.get("page", 1, type=int) or 1
+        ),
         rated_count=count,
         enough=ENOUGH_RATINGS,
         top_songs=top_songs.available(settings(), session, user.id),

@@ -3,6 +3,23 @@
 
 const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
 
+// A 401 while the page is open means the session ended (logged out elsewhere, idle, expired):
+// say so once at the top of the page, with a log-in link that comes back here.
+function sessionEnded() {
+  if (!document.getElementById("session-ended")) {
+    const back = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
+    const notice = el("div", { id: "session-ended", class: "notice", role: "alert" },
+      el("p", { text: "Your session has ended, so this was not saved. " },
+        el("a", { href: back, text: "Log in again" }), " to go on; you will come back to this page."));
+    document.getElementById("content").prepend(notice);
+    notice.querySelector("a").focus();
+  }
+  const error = new Error("Your session has ended: log in again to go on.");
+  error.status = 401;
+  error.sessionEnded = true;
+  return error;
+}
+
 async function api(method, path, body) {
   const response = await fetch(path, {
     method,
@@ -11,6 +28,7 @@ async function api(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (response.status === 204) return null;
+  if (response.status === 401) throw sessionEnded();
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const error = new Error(data?.error?.message || `Request failed (${response.status})`);
@@ -47,40 +65,71 @@ async function refreshRatedCount() {
 
 const myRatings = new Map();
 
+// The ten rating buttons of _macros.html's rating_control, for cards built here.
 function ratingControl(artist) {
-  const select = el("select", { "data-rate": artist.id, "aria-label": `Your rating of ${artist.name}` });
-  select.append(el("option", { value: "", text: "Rate…" }));
-  for (let n = 1; n <= 10; n += 1) select.append(el("option", { value: n, text: String(n) }));
   const current = myRatings.get(artist.id);
-  select.value = current ? String(current) : "";
+  const buttons = el("span", { class: "rating-buttons" });
+  for (let n = 1; n <= 10; n += 1) {
+    buttons.append(el("button", {
+      type: "button", class: "rate", "data-rate": artist.id, "data-value": n,
+      "aria-pressed": current === n ? "true" : "false", "aria-label": `${n} out of 10 for ${artist.name}`, text: String(n),
+    }));
+  }
   const remove = el("button", { type: "button", class: "remove", "data-unrate": artist.id, hidden: !current, "aria-label": `Remove your rating of ${artist.name}`, text: "Remove" });
-  return el("span", { class: "rating-control" }, select, remove);
+  return el("span", { class: "rating-control", role: "group", "aria-label": `Your rating of ${artist.name}, 1 to 10` }, buttons, remove);
+}
+
+const AVATAR_COLOURS = 12;
+
+// Initials and colour index of a name, as musicrec/web/avatars.py computes them.
+function avatarParts(name) {
+  let hash = 0;
+  for (const char of name) hash = (Math.imul(hash, 31) + char.codePointAt(0)) >>> 0;
+  const words = name.split(/\s+/).map((word) => [...word].filter((c) => /[\p{L}\p{N}]/u.test(c)).join("")).filter(Boolean);
+  let initials;
+  if (!words.length) initials = [...name.trim()].slice(0, 2).join("");
+  else if (words.length === 1) initials = [...words[0]][0].toUpperCase();
+  else initials = ([...words[0]][0] + [...words[words.length - 1]][0]).toUpperCase();
+  return { initials, colour: hash % AVATAR_COLOURS };
+}
+
+function avatar(artist) {
+  if (artist.image_url) return el("img", { class: "avatar", src: artist.image_url, alt: "", loading: "lazy", width: "40", height: "40" });
+  const { initials, colour } = avatarParts(artist.name);
+  return el("span", { class: `avatar avatar-${colour}`, "aria-hidden": "true", text: initials });
 }
 
 function artistCard(artist, extra) {
-  const main = el("div", { class: "card-main" },
+  const main = el("div", { class: "card-main" }, avatar(artist),
     el("a", { class: "name", href: `/artists/${artist.id}`, text: artist.name }),
     artist.lastfm_url ? el("a", { class: "external", href: artist.lastfm_url, rel: "noopener noreferrer", target: "_blank", text: "Last.fm" }) : null);
   const notForMe = el("button", { type: "button", class: "remove not-for-me", "data-not-for-me": artist.id, "data-artist-name": artist.name, "aria-label": `${artist.name} is not for me`, text: "Not for me" });
   return el("li", { class: "card", "data-artist-id": artist.id }, main, extra || null, ratingControl(artist), notForMe);
 }
 
-// Rating: any [data-rate] select and [data-unrate] button on any page.
-document.addEventListener("change", async (event) => {
-  const select = event.target.closest("select[data-rate]");
-  if (!select || !select.value) return;
-  const artistId = Number(select.dataset.rate);
-  select.disabled = true;
+function showRating(artistId, rating) {
+  document.querySelectorAll(`button[data-rate="${artistId}"]`).forEach((b) => {
+    b.setAttribute("aria-pressed", String(Number(b.dataset.value) === rating));
+  });
+  document.querySelectorAll(`[data-unrate="${artistId}"]`).forEach((b) => { b.hidden = !rating; });
+}
+
+// Rating: any [data-rate] button and [data-unrate] button on any page.
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-rate]");
+  if (!button) return;
+  const artistId = Number(button.dataset.rate);
+  const group = button.closest(".rating-control");
+  group?.setAttribute("aria-busy", "true");
   try {
-    const result = await api("PUT", `/api/v1/me/ratings/${artistId}`, { rating: Number(select.value) });
+    const result = await api("PUT", `/api/v1/me/ratings/${artistId}`, { rating: Number(button.dataset.value) });
     myRatings.set(artistId, result.rating);
     setRatedCount(result.rated_count);
-    document.querySelectorAll(`select[data-rate="${artistId}"]`).forEach((s) => { s.value = String(result.rating); });
-    document.querySelectorAll(`[data-unrate="${artistId}"]`).forEach((b) => { b.hidden = false; });
+    showRating(artistId, result.rating);
   } catch (error) {
-    alert(error.message);
+    if (!error.sessionEnded) alert(error.message);
   } finally {
-    select.disabled = false;
+    group?.removeAttribute("aria-busy");
   }
 });
 
@@ -91,14 +140,14 @@ document.addEventListener("click", async (event) => {
   try {
     await api("DELETE", `/api/v1/me/ratings/${artistId}`);
   } catch (error) {
+    if (error.sessionEnded) return;
     if (error.status !== 404) { alert(error.message); return; }
   }
   myRatings.delete(artistId);
-  document.querySelectorAll(`select[data-rate="${artistId}"]`).forEach((s) => { s.value = ""; });
-  document.querySelectorAll(`[data-unrate="${artistId}"]`).forEach((b) => { b.hidden = true; });
+  showRating(artistId, null);
   const row = button.closest("#my-ratings > li");
   if (row) row.remove();
-  await refreshRatedCount();
+  await refreshRatedCount().catch(() => {});
 });
 
 // Search as you type.
@@ -121,7 +170,12 @@ function setUpSearch() {
       controller = new AbortController();
       try {
         const response = await fetch(`/api/v1/artists?q=${encodeURIComponent(query)}&limit=10`, { signal: controller.signal, headers: { Accept: "application/json" } });
-        const data = await response.json();
+        const data = await response.json().catch(() => ({}));
+        if (!response.ok) {
+          results.replaceChildren();
+          status.textContent = data?.error?.message || "Search failed; try again.";
+          return;
+        }
         results.replaceChildren(...data.artists.map((artist) => artistCard(artist)));
         const found = data.artists.length;
         status.textContent = found ? `${found} ${found === 1 ? "artist" : "artists"} found` : "No artist found: you can add it below.";
@@ -142,9 +196,13 @@ function setUpAddArtist() {
     if (!name) return;
     try {
       const data = await api("POST", "/api/v1/artists", { name });
-      document.getElementById("search-results").replaceChildren(artistCard(data.artist));
-      status.textContent = `${data.artist.name} is in the catalogue: rate it above.`;
+      const card = artistCard(data.artist);
+      document.getElementById("search-results").replaceChildren(card);
+      const found = `${data.artist.name} is in the catalogue: rate it in its card.`;
+      document.getElementById("search-status").textContent = found;
+      status.textContent = found;
       form.reset();
+      card.querySelector("button[data-rate]")?.focus();
     } catch (error) {
       status.textContent = error.message;
     }
@@ -153,15 +211,22 @@ function setUpAddArtist() {
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-// The date line of a past recommendation, written like the server's: "25 Nov 2026, 14:05 UTC".
+// When a batch was made, written like the server's: "25 Nov 2026, 14:05 UTC".
 function shownAt(iso) {
   const date = new Date(iso);
   const pad = (n) => String(n).padStart(2, "0");
   const text = `${pad(date.getUTCDate())} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}, ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())} UTC`;
-  return el("p", { class: "when" }, el("time", { datetime: iso, text }));
+  return el("time", { datetime: iso, text });
 }
 
-// Recommendations: fetch new ones; the previous new ones move to the past list.
+// A batch of past recommendations as _macros.html's recommendation_batch draws it.
+function pastBatch(cards, iso) {
+  const summary = el("summary", {}, shownAt(iso),
+    el("span", { class: "hint", text: ` · ${cards.length} ${cards.length === 1 ? "artist" : "artists"}` }));
+  return el("li", { class: "batch" }, el("details", {}, summary, el("ul", { class: "cards" }, ...cards)));
+}
+
+// Recommendations: fetch new ones; the previous new ones become the newest past batch.
 function setUpRecommendations() {
   const button = document.getElementById("get-recommendations");
   if (!button) return;
@@ -177,17 +242,16 @@ function setUpRecommendations() {
     try {
       const data = await api("POST", "/api/v1/me/recommendations?n=10");
       const moved = [...fresh.querySelectorAll("li.card")];
-      for (const card of moved) card.append(shownAt(card.dataset.shownAt));
-      if (moved.length) {
+      if (moved.length && past.dataset.page === "1") {
         past.querySelector(".empty")?.remove();
-        past.prepend(...moved);
+        past.querySelectorAll("details[open]").forEach((details) => { details.open = false; });
+        past.prepend(pastBatch(moved, fresh.dataset.shownAt));
       }
       const items = data.recommendations.map((item) => {
         const because = item.because.length ? el("p", { class: "why", text: `Because you rated ${item.because.map((a) => a.name).join(", ")}` }) : null;
-        const card = artistCard(item.artist, because);
-        card.dataset.shownAt = new Date().toISOString();
-        return card;
+        return artistCard(item.artist, because);
       });
+      fresh.dataset.shownAt = new Date().toISOString();
       fresh.replaceChildren(...(items.length ? items : [el("li", { class: "hint empty", text: "No new artists to recommend right now: rate more artists." })]));
       status.textContent = items.length ? `${items.length} new recommendations` : "";
       if (fresh.hasAttribute("data-top-songs")) items.forEach(showTopSongs);
