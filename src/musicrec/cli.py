@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
+import subprocess  # nosec B404: `musicrec run` starts its own two commands, no shell
 import sys
 import time
 from pathlib import Path
@@ -573,7 +573,7 @@ def run(host: str, port: int, workers: int | None) -> None:
     if workers is not None:
         serve_args += ["--workers", str(workers)]
     children = [
-        subprocess.Popen([sys.executable, "-m", "musicrec", *args])
+        subprocess.Popen([sys.executable, "-m", "musicrec", *args])  # nosec B603: fixed argv
         for args in (["worker"], serve_args)
     ]
 

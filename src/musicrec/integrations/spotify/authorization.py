@@ -80,7 +80,7 @@ class SpotifyAccounts:
         return OAuth2Session(
             self.client_id,
             self.client_secret,
-            token_endpoint_auth_method="client_secret_basic",
+            token_endpoint_auth_method="client_secret_basic",  # nosec B106: a method name
             scope=" ".join(SCOPES),
             redirect_uri=self.redirect_uri,
             code_challenge_method="S256",
