@@ -48,8 +48,9 @@ def check_signup(
     elif confirmation is not None and confirmation != password:
         errors["confirmation"] = "The two passwords differ."
     if errors:
-        taken_only = conflict and set(errors) <= {"username", "email"}
-        raise (Conflict if taken_only else InvalidInput)(errors)
+        # A taken name or email is the conflict to report (409) whatever else is wrong: the
+        # request was well formed (the OpenAPI schema admits it) but collides with an account.
+        raise (Conflict if conflict else InvalidInput)(errors)
     return email
 
 
