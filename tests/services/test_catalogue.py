@@ -186,3 +186,14 @@ def test_ratings_of_unconfirmed_additions_stay_out_of_training_and_popularity(
 
     assert ratings.all_ratings(session).artist_ids.tolist() == [confirmed]
     assert ratings.rating_counts(session)[0].tolist() == [confirmed]
+
+
+def test_an_artist_view_keeps_only_web_links_to_pictures() -> None:
+    from musicrec.services.catalogue import ArtistView
+    from musicrec.services.search import Entry
+
+    pictured = ArtistView.of(Entry(1, "Muse", 3, image_url="http://i.scdn.co/image/ab"))
+    scripted = ArtistView.of(Entry(2, "Keane", 3, image_url="javascript:alert(1)"))
+
+    assert pictured.image_url == "https://i.scdn.co/image/ab"
+    assert scripted.image_url is None and ArtistView.of(Entry(3, "Air", 1)).image_url is None

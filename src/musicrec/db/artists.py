@@ -21,6 +21,7 @@ class CatalogueEntry:
     raters: int
     owner: int | None = None  # who added it, while it is unconfirmed
     lastfm_url: str | None = None  # the stored link, as imported
+    image_url: str | None = None
 
 
 def get_artist(session: Session, artist_id: int) -> Artist | None:
@@ -49,14 +50,15 @@ def catalogue_entries(session: Session, after_id: int = 0) -> list[CatalogueEntr
             Artist.added_by,
             Artist.confirmed,
             Artist.lastfm_url,
+            Artist.image_url,
         )
         .outerjoin(raters, raters.c.artist_id == Artist.id)
         .where(Artist.id > after_id)
         .order_by(Artist.id)
     )
     return [
-        CatalogueEntry(id, name, int(count), None if confirmed else added_by, lastfm_url)
-        for id, name, count, added_by, confirmed, lastfm_url in rows
+        CatalogueEntry(id, name, int(count), None if confirmed else added_by, lastfm_url, image)
+        for id, name, count, added_by, confirmed, lastfm_url, image in rows
     ]
 
 

@@ -26,12 +26,14 @@ class ArtistView:
     id: int
     name: str
     lastfm_url: str | None
+    image_url: str | None = None  # the artist's picture, when a Spotify import found one
 
     @classmethod
     def of(cls, artist: Artist | Entry) -> ArtistView:
         """The view of a database row or of a search index entry (the same fields)."""
         stored = checked_page_url(artist.lastfm_url) if artist.lastfm_url else None
-        return cls(artist.id, artist.name, stored or artist_page_url(artist.name))
+        image = checked_page_url(artist.image_url) if artist.image_url else None
+        return cls(artist.id, artist.name, stored or artist_page_url(artist.name), image)
 
 
 class Catalogue:
@@ -118,7 +120,7 @@ class Catalogue:
 
 def _search_entries(session: Session, after_id: int = 0) -> list[Entry]:
     return [
-        Entry(e.id, e.name, e.raters, e.owner, e.lastfm_url)
+        Entry(e.id, e.name, e.raters, e.owner, e.lastfm_url, e.image_url)
         for e in artists.catalogue_entries(session, after_id)
     ]
 

@@ -52,6 +52,7 @@ class Entry:
     raters: int
     owner: int | None = None  # an unconfirmed addition: found by the user who added it only
     lastfm_url: str | None = None  # the stored Last.fm link, when the data gave one
+    image_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        "img-src 'self' data: https://i.scdn.co",  # artists' pictures from Spotify
         "connect-src 'self'",
         "form-action 'self'",
         "frame-ancestors 'none'",
