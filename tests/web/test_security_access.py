@@ -206,6 +206,7 @@ def test_asvs_8_every_non_public_route_is_401_when_anonymous(
     visitor = app.test_client()
     token = csrf_from(visitor, "/")
 
+    spotify_off = not app.config["MUSICREC_SETTINGS"].spotify.enabled
     wrong = []
     for method, rule in guarded:
         path = rules[(method, rule)]
@@ -218,6 +219,10 @@ def test_asvs_8_every_non_public_route_is_401_when_anonymous(
         else:
             response = visitor.open(path, method=method, data={"csrf_token": token})
             ok = response.status_code == 401
+        if spotify_off and ("spotify" in path or path.endswith("/top-songs")):
+            # Without Spotify credentials these routes are refused to everyone (404, or the
+            # guard's 401 first): tests/web/test_spotify.py checks them with Spotify configured.
+            ok = response.status_code in (401, 404)
         if not ok:
             wrong.append((method, path, response.status_code))
     assert not wrong

@@ -187,3 +187,20 @@ def test_a_second_import_waits_for_the_first(client: FlaskClient) -> None:
     again = client.post("/api/v1/me/spotify/import", headers=headers)
 
     assert again.status_code == 409 and "already queued" in again.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v1/me/spotify"),
+        ("DELETE", "/api/v1/me/spotify"),
+        ("POST", "/api/v1/me/spotify/import"),
+        ("POST", "/api/v1/me/spotify/playlist"),
+        ("GET", "/spotify/connect"),
+        ("GET", "/spotify/callback?code=c&state=s"),
+    ],
+)
+def test_with_spotify_configured_its_routes_are_401_when_anonymous(
+    app: Flask, method: str, path: str
+) -> None:
+    assert app.test_client().open(path, method=method).status_code == 401
