@@ -243,14 +243,18 @@ def models(settings: Settings) -> None:
         )
 
 
-@main.command()
-@click.option(
+# The dataset an offline evaluation reads (the database is not touched).
+dataset_option = click.option(
     "--dataset",
     "dataset",
     type=click.Path(path_type=Path),
     required=True,
     help="The CSV pair or the hetrec zip/folder.",
 )
+
+
+@main.command()
+@dataset_option
 @click.option(
     "--seeds",
     default=None,
@@ -313,13 +317,7 @@ def evaluate(
 
 
 @main.command("evaluate-taste")
-@click.option(
-    "--dataset",
-    "dataset",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="The CSV pair or the hetrec zip/folder.",
-)
+@dataset_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def evaluate_taste_command(dataset: Path, as_json: bool) -> None:
     """Offline evaluation of the taste controls (discovery setting, "not for me"): chosen on
@@ -333,13 +331,7 @@ def evaluate_taste_command(dataset: Path, as_json: bool) -> None:
 
 
 @main.command("evaluate-similar")
-@click.option(
-    "--dataset",
-    "dataset",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="The CSV pair or the hetrec zip/folder.",
-)
+@dataset_option
 @click.option("--seeds", default="11,12,13", show_default=True, help="Training seeds.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def evaluate_similar(dataset: Path, seeds: str, as_json: bool) -> None:

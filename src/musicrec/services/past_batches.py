@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from musicrec.db import ratings as rating_rows
 from musicrec.db import recommendations as stored
-from musicrec.services.catalogue import ArtistView, Catalogue
-from musicrec.services.recommending import PastRecommendation
+from musicrec.services.catalogue import Catalogue
+from musicrec.services.recommending import PastRecommendation, past_recommendation
 
 BATCHES_PER_PAGE = 5
 
@@ -57,17 +57,7 @@ def history_page(
     batches = [
         PastBatch(
             created_at,
-            [
-                PastRecommendation(
-                    ArtistView.of(row.artist),
-                    row.score,
-                    row.model_version,
-                    row.created_at,
-                    rating=mine.get(row.artist_id),
-                    because=[reasons[i] for i in row.because or () if i in reasons],
-                )
-                for row in group
-            ],
+            [past_recommendation(row, mine, reasons) for row in group],
         )
         for created_at, group in groupby(rows, key=lambda row: row.created_at)
     ]

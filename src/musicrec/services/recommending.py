@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from musicrec.db import dislikes
 from musicrec.db import ratings as rating_rows
 from musicrec.db import recommendations as stored
+from musicrec.db.models import Recommendation
 from musicrec.db.types import utcnow
 from musicrec.services.catalogue import ArtistView, Catalogue
 from musicrec.services.errors import NoRatings
@@ -69,6 +70,21 @@ class PastRecommendation:
     created_at: datetime
     rating: int | None = None
     because: list[ArtistView] = field(default_factory=list)
+
+
+def past_recommendation(
+    row: Recommendation, ratings: dict[int, int], views: dict[int, ArtistView]
+) -> PastRecommendation:
+    """A stored recommendation as shown: with the user's current rating and its reasons
+    (``views`` holds the artists named in ``because``)."""
+    return PastRecommendation(
+        ArtistView.of(row.artist),
+        row.score,
+        row.model_version,
+        row.created_at,
+        rating=ratings.get(row.artist_id),
+        because=[views[i] for i in row.because or () if i in views],
+    )
 
 
 class RecommendationService:
@@ -157,17 +173,7 @@ class RecommendationService:
         mine = dict(zip(rated, values, strict=True))
         rows = stored.user_recommendations(session, user_id)
         reasons = self.catalogue.views(session, {i for row in rows for i in row.because or ()})
-        return [
-            PastRecommendation(
-                ArtistView.of(row.artist),
-                row.score,
-                row.model_version,
-                row.created_at,
-                rating=mine.get(row.artist_id),
-                because=[reasons[i] for i in row.because or () if i in reasons],
-            )
-            for row in rows
-        ]
+        return [past_recommendation(row, mine, reasons) for row in rows]
 
     def similar(
         self, session: Session, artist_id: int, n: int, viewer: int | None = None
