@@ -9,6 +9,7 @@ starter data skips these tests; under ``CI=true`` it fails them.
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import subprocess
@@ -197,12 +198,23 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
+# A 1x1 transparent PNG: what the browser gets for Spotify's artist pictures in tests.
+PIXEL_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
+
+
 def new_page(
     browser: Any, base_url: str, viewport: dict[str, int]
 ) -> tuple[Any, Any, ConsoleWatch]:
-    """A fresh context (no cookies) and page watching the console; caller closes the context."""
+    """A fresh context (no cookies) and page watching the console; caller closes the context.
+    Spotify's image host is answered locally: tests never reach the real service."""
     context = browser.new_context(base_url=base_url, viewport=viewport)
     context.set_default_timeout(10_000)
+    context.route(
+        "https://i.scdn.co/**",
+        lambda route: route.fulfill(status=200, content_type="image/png", body=PIXEL_PNG),
+    )
     watch = ConsoleWatch()
     context.expose_binding("__reportCspViolation", watch.on_csp_violation)
     context.add_init_script(CSP_REPORTER)

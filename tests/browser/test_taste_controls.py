@@ -167,7 +167,7 @@ def test_without_ratings_the_page_asks_to_rate_first(
     expect(page.locator("#new-recommendations li.card")).to_have_count(0)
     history = page.evaluate("async () => (await api('GET', '/api/v1/me/recommendations'))")
     assert history == {"recommendations": []}
-    starters.first.locator("select[data-rate]").select_option("8")
+    starters.first.locator('button[data-value="8"]').click()
     page.click("#get-recommendations")
     expect(page.locator("#new-recommendations li.card").first).to_be_visible()
     assert_no_horizontal_scroll(page, "rate-first recommendations page")
