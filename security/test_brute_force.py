@@ -51,10 +51,6 @@ def _browse(base_url: str, token: str, stop: threading.Event, statuses: list[int
             time.sleep(0.05)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14 defect 5 (OWASP lockout with device cookies): the lead's fix makes it pass",
-)
 def test_attacker_is_limited_and_the_victim_still_logs_in(target: Target, record) -> None:  # type: ignore[no-untyped-def]
     env = {**target.env, "MUSICREC_RATE_LIMITS": "10/minute"}
     with serving(env, workers=2) as server:

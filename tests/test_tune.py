@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ from click.testing import CliRunner
 import musicrec
 from musicrec.cli import main
 from musicrec.engine.artifacts import ModelStore
-from musicrec.engine.tuning import GRACE_SECONDS, study_name
+from musicrec.engine.tuning import GRACE_SECONDS, HEARTBEAT_SECONDS, study_name
 from tests.engine.test_evaluate import tiny_listening_data
 from tests.factories import write_csv_pair
 
@@ -39,6 +40,16 @@ def _tiny_dataset(folder: Path) -> Path:
 def _states(storage: str) -> dict[int, tuple[str, float | None, dict]]:
     study = optuna.load_study(study_name=STUDY, storage=storage)
     return {t.number: (t.state.name, t.value, t.params) for t in study.trials}
+
+
+def _running_for(storage: str) -> float:
+    """How long the newest running trial has run (0 when none runs)."""
+    study = optuna.load_study(study_name=STUDY, storage=storage)
+    running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    starts = [t.datetime_start for t in running if t.datetime_start is not None]
+    if not starts:
+        return 0.0
+    return (datetime.now() - max(starts)).total_seconds()
 
 
 def _tune(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
@@ -65,6 +76,10 @@ def test_a_killed_run_resumes_the_same_study_keeping_its_finished_trials(tmp_pat
         with contextlib.suppress(KeyError):  # until the study is created
             completed = sum(s == "COMPLETE" for s, _, _ in _states(storage).values())
     assert completed >= 2, run.communicate()[0].decode()
+    # Kill during a trial that has sent its first heartbeat: a trial's staleness is told by its
+    # heartbeat (one killed before its first beat stays RUNNING; see docs/evaluation.md).
+    while _running_for(storage) < 2 * HEARTBEAT_SECONDS and time.monotonic() < deadline + 60:
+        time.sleep(0.1)
     run.send_signal(signal.SIGKILL)
     assert run.wait(timeout=30) == -signal.SIGKILL
     killed = _states(storage)

@@ -33,9 +33,17 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 csrf.exempt(api)  # nosemgrep: security.csrf-exempt
 
 
+# Calls that authenticate from their JSON body, whoever the cookie names: a cross-site page
+# cannot send them (a JSON body needs a CORS preflight we never grant), so a browser that
+# already holds a session cookie may log in again or sign up without a CSRF token.
+CREDENTIAL_ENDPOINTS = frozenset({"api.token", "api.signup"})
+
+
 @api.before_request
 def protect_cookie_calls() -> None:
     """Bearer calls need no CSRF token; cookie-authenticated state changes do."""
+    if request.endpoint in CREDENTIAL_ENDPOINTS:
+        return
     if request.method not in SAFE_METHODS and g.get("auth_via") == "cookie":
         csrf.protect()
 
