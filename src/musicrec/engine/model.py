@@ -113,7 +113,7 @@ class FactorModel(Generic[SettingsT]):
         rough = items @ vector.astype(np.float32)
         if bias is not None:
             rough += bias
-        scale = score_scale(rough)
+        scale = score_scale(rough) if discovery else 1.0  # a full pass: only when penalising
         best = top_n(penalise(rough, shares, discovery, scale), n, banned)
         exact = self._augmented_items(best) @ vector
         if self.item_bias is not None:
