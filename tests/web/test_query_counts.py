@@ -168,3 +168,38 @@ def test_a_short_idle_timeout_moves_the_idle_clock_in_smaller_steps(
 
     assert within_the_step.updates() == []
     assert len(past_the_step.updates()) == 1 and past_the_step.commits == 1
+
+
+def test_a_recommendation_request_reads_twice_and_writes_once(
+    app: Flask, client: FlaskClient, catalogue: dict[str, int], db_engine: Engine
+) -> None:
+    """POST /api/v1/me/recommendations: who is asking, the user's history (ratings, past picks
+    and dislikes in one UNION ALL), one INSERT ... RETURNING; names come from the index."""
+    from tests.factories import train_in_transaction
+
+    train_in_transaction(db_engine, app.config["MUSICREC_SETTINGS"].model_dir, factors=4)
+    _user, token = api_signup(client)
+    client.put(
+        f"/api/v1/me/ratings/{catalogue['Radiohead']}", json={"rating": 9}, headers=bearer(token)
+    )
+    client.post("/api/v1/me/recommendations?n=2", headers=bearer(token))  # warms the index
+
+    with traffic(app) as seen:
+        response = client.post("/api/v1/me/recommendations?n=2", headers=bearer(token))
+
+    assert response.status_code == 201 and response.get_json()["recommendations"]
+    assert len(seen.statements) == 3, seen.statements
+    assert "UNION ALL" in seen.statements[1] and "INSERT" in seen.statements[2]
+    assert seen.commits == 1
+
+
+def test_a_search_runs_no_query_once_the_index_is_built(
+    app: Flask, client: FlaskClient, catalogue: dict[str, int]
+) -> None:
+    client.get("/api/v1/artists?q=ra")  # builds the index
+
+    with traffic(app) as seen:
+        response = client.get("/api/v1/artists?q=radio")
+
+    assert response.get_json()["artists"][0]["name"] == "Radiohead"
+    assert seen.statements == []
