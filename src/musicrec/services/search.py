@@ -4,6 +4,9 @@ No database does case-, accent- and punctuation-insensitive prefix *and* fuzzy m
 same way on PostgreSQL and SQLite, so the catalogue's names are folded once into an index here:
 sorted keys answer prefix queries by bisection, a joined string answers substring queries, and
 RapidFuzz scores the fuzzy ones. Results are ranked by how they match, then by popularity.
+A short prefix ("th") matches thousands of names: they are a contiguous run of the sorted keys,
+ranked with NumPy rather than one by one in Python, so such a query costs about what a rare
+one does.
 
 A query with no letter or digit ("!!!", ":(") has no words to match: it is matched on the
 folded names with their punctuation kept instead, so every name can be found by typing it.
@@ -15,10 +18,11 @@ import bisect
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from musicrec.names import fold_name
@@ -30,6 +34,7 @@ _NOT_WORD = re.compile(r"[\W_]+")
 FUZZY_CUTOFF = 75.0
 REFRESH_SECONDS = 2.0
 MAX_LAYERED = 2_000  # additions layered on before the whole index is rebuilt
+_LAST_CHAR = chr(0x10FFFF)  # sorts after any character a folded name holds
 
 # How a name matched, best first.
 EXACT, PREFIX, WORD_PREFIX, SUBSTRING, FUZZY = range(5)
@@ -70,16 +75,22 @@ class ArtistSearchIndex:
         self.entries = list(entries)
         self.words = [search_words(entry.name) for entry in self.entries]
         self.compact = [words.replace(" ", "") for words in self.words]
-        # (key, entry index) sorted: prefix lookups by bisection.
-        self.by_compact = sorted((key, i) for i, key in enumerate(self.compact))
+        # Keys sorted (ties by entry index), with the entry each came from: the names starting
+        # with a prefix are one run of them, found by bisection.
+        self.compact_keys, self.compact_rows = _sorted_keys(
+            (key, i) for i, key in enumerate(self.compact)
+        )
         # Names with their punctuation: what a query without letters or digits is matched on.
         self.symbols = [symbol_key(entry.name) for entry in self.entries]
         self.by_symbols = sorted((key, i) for i, key in enumerate(self.symbols))
-        self.by_word = sorted(
+        # Every word start: "the beatles" is found by "beat" ("beatles" is one of its keys).
+        self.word_keys, self.word_rows = _sorted_keys(
             (words[start:].replace(" ", ""), i)
             for i, words in enumerate(self.words)
             for start in _word_starts(words)
         )
+        self.raters = np.array([entry.raters for entry in self.entries], dtype=np.int64)
+        self.lengths = np.array([len(key) for key in self.compact], dtype=np.int64)
         self.owners = {entry.id: entry.owner for entry in self.entries if entry.owner is not None}
         self.by_id = {entry.id: entry for entry in self.entries}
         self.joined = "\n".join(self.compact)
@@ -105,21 +116,53 @@ class ArtistSearchIndex:
         compact = words.replace(" ", "")
         if not compact:
             return self._search_symbols(symbol_key(query), limit)
+        found = self._prefix_matches(compact, limit)
+        if len(found) < limit:
+            found += self._loose_matches(compact, limit, {i for i, _kind in found})
+        return [
+            Match(self.entries[i].id, self.entries[i].name, kind, self.entries[i].raters)
+            for i, kind in found[:limit]
+        ]
+
+    def _prefix_matches(self, compact: str, limit: int) -> list[tuple[int, int]]:
+        """(entry index, kind) of the names that equal the query, start with it, or have a
+        word that starts with it: every one of them when they are fewer than ``limit`` (the
+        caller then looks further), else the best ``limit``."""
+        low, high = _run(self.compact_keys, compact)
+        exact_end = bisect.bisect_right(self.compact_keys, compact, low, high)
+        found = [(int(i), EXACT) for i in self._best(self.compact_rows[low:exact_end], limit)]
+        found += [
+            (int(i), PREFIX)
+            for i in self._best(self.compact_rows[exact_end:high], limit - len(found))
+        ]
+        if len(found) < limit:  # (word prefixes rank after whole-name prefixes)
+            word_low, word_high = _run(self.word_keys, compact)
+            worded = _first_occurrences(self.word_rows[word_low:word_high])
+            worded = worded[~np.isin(worded, self.compact_rows[low:high])]
+            found += [(int(i), WORD_PREFIX) for i in self._best(worded, limit - len(found))]
+        return found
+
+    def _best(self, rows: np.ndarray, limit: int) -> np.ndarray:
+        """The best ``limit`` of ``rows`` (entry indices in the order found): most raters
+        first, then the shortest name; ties keep the order found."""
+        if limit <= 0 or not len(rows):
+            return rows[:0]
+        order = np.lexsort((np.arange(len(rows)), self.lengths[rows], -self.raters[rows]))
+        return rows[order[:limit]]
+
+    def _loose_matches(self, compact: str, limit: int, taken: set[int]) -> list[tuple[int, int]]:
+        """Names that hold the query inside a word, then names close to it by edit distance
+        (typos, not fragments: "radiohed"), ranked, none of ``taken``."""
         kinds: dict[int, int] = {}
         closeness: dict[int, float] = {}
-        for i in self._prefixed(self.by_compact, compact):
-            kinds[i] = EXACT if self.compact[i] == compact else PREFIX
-        for i in self._prefixed(self.by_word, compact):
-            kinds.setdefault(i, WORD_PREFIX)
-        if len(kinds) < limit:
-            for i in self._containing(compact):
+        for i in self._containing(compact):
+            if i not in taken:
                 kinds.setdefault(i, SUBSTRING)
-        if len(kinds) < limit and len(compact) >= 3:
-            # Edit-distance similarity of whole keys: typos, not fragments ("radiohed").
+        if len(taken) + len(kinds) < limit and len(compact) >= 3:
             for _key, score, i in process.extract(
                 compact, self.compact, scorer=fuzz.ratio, limit=limit, score_cutoff=FUZZY_CUTOFF
             ):
-                if i not in kinds:
+                if i not in kinds and i not in taken:
                     kinds[i], closeness[i] = FUZZY, score
         ranked = sorted(
             kinds.items(),
@@ -130,32 +173,19 @@ class ArtistSearchIndex:
                 len(self.compact[item[0]]),
             ),
         )
-        return [
-            Match(self.entries[i].id, self.entries[i].name, kind, self.entries[i].raters)
-            for i, kind in ranked[:limit]
-        ]
+        return ranked[: limit - len(taken)]
 
     def _search_symbols(self, symbols: str, limit: int) -> list[Match]:
         """Names starting with these punctuation marks, the exact ones first."""
         if not symbols:
             return []
-        found = self._prefixed(self.by_symbols, symbols)
+        found = _prefixed(self.by_symbols, symbols)
         kinds = {i: EXACT if self.symbols[i] == symbols else PREFIX for i in found}
         ranked = sorted(kinds.items(), key=lambda item: (item[1], -self.entries[item[0]].raters))
         return [
             Match(self.entries[i].id, self.entries[i].name, kind, self.entries[i].raters)
             for i, kind in ranked[:limit]
         ]
-
-    @staticmethod
-    def _prefixed(keys: list[tuple[str, int]], prefix: str) -> list[int]:
-        start = bisect.bisect_left(keys, (prefix, -1))
-        found: list[int] = []
-        for key, i in keys[start:]:
-            if not key.startswith(prefix):
-                break
-            found.append(i)
-        return found
 
     def _containing(self, needle: str) -> list[int]:
         found: list[int] = []
@@ -165,6 +195,34 @@ class ArtistSearchIndex:
             found.append(line)
             position = self.joined.find(needle, self.line_starts[line] + len(self.compact[line]))
         return found
+
+
+def _prefixed(keys: list[tuple[str, int]], prefix: str) -> list[int]:
+    start = bisect.bisect_left(keys, (prefix, -1))
+    found: list[int] = []
+    for key, i in keys[start:]:
+        if not key.startswith(prefix):
+            break
+        found.append(i)
+    return found
+
+
+def _sorted_keys(pairs: Iterable[tuple[str, int]]) -> tuple[list[str], np.ndarray]:
+    """(key, entry index) pairs sorted: the keys, and the entry index of each."""
+    ordered = sorted(pairs)
+    return [key for key, _i in ordered], np.array([i for _key, i in ordered], dtype=np.int64)
+
+
+def _run(keys: list[str], prefix: str) -> tuple[int, int]:
+    """Where the keys that start with ``prefix`` lie in the sorted ``keys``: [low, high)."""
+    low = bisect.bisect_left(keys, prefix)
+    return low, bisect.bisect_left(keys, prefix + _LAST_CHAR, low)
+
+
+def _first_occurrences(rows: np.ndarray) -> np.ndarray:
+    """``rows`` without repeats, each where it first appears."""
+    _unique, first = np.unique(rows, return_index=True)
+    return rows[np.sort(first)]
 
 
 def _word_starts(words: str) -> list[int]:
