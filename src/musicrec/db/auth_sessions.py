@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from musicrec.db.models import AuthSession, User
@@ -15,13 +15,18 @@ def add_session(session: Session, session_id: str, user_id: int, expires_at: dat
     session.flush()
 
 
+# Built once: every authenticated request runs it, and a statement object that is reused
+# keeps its cache key (SQLAlchemy memoises it), so only its parameter changes per request.
+_SESSION_AND_USER = (
+    select(AuthSession, User)
+    .join(User, User.id == AuthSession.user_id)
+    .where(AuthSession.id == bindparam("session_id"))
+)
+
+
 def get_session_and_user(session: Session, session_id: str) -> tuple[AuthSession, User] | None:
     """The session row with its user, in one query; None if either is gone."""
-    row = session.execute(
-        select(AuthSession, User)
-        .join(User, User.id == AuthSession.user_id)
-        .where(AuthSession.id == session_id)
-    ).one_or_none()
+    row = session.execute(_SESSION_AND_USER, {"session_id": session_id}).one_or_none()
     return None if row is None else (row[0], row[1])
 
 

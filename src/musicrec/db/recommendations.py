@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from musicrec.db.dialect import upsert_insert
@@ -39,15 +40,20 @@ class UserHistory:
     disliked: set[int]
 
 
+# Statements on the path of every new batch are built once: a reused statement object keeps
+# its cache key (SQLAlchemy memoises it), so a request only binds its parameters.
+_HISTORY = union_all(
+    select(Rating.artist_id, Rating.rating).where(Rating.user_id == bindparam("user_id")),
+    select(Recommendation.artist_id, literal(0)).where(
+        Recommendation.user_id == bindparam("user_id")
+    ),
+    select(Dislike.artist_id, literal(-1)).where(Dislike.user_id == bindparam("user_id")),
+)
+
+
 def user_history(session: Session, user_id: int) -> UserHistory:
     """The user's ratings, past recommendations and dislikes, in one round trip (a UNION ALL)."""
-    rows = session.execute(
-        union_all(
-            select(Rating.artist_id, Rating.rating).where(Rating.user_id == user_id),
-            select(Recommendation.artist_id, literal(0)).where(Recommendation.user_id == user_id),
-            select(Dislike.artist_id, literal(-1)).where(Dislike.user_id == user_id),
-        )
-    ).all()
+    rows = session.execute(_HISTORY, {"user_id": user_id}).all()
     history = UserHistory([], [], set(), set())
     for artist_id, rating in rows:
         if rating > 0:  # ratings are 1..10; 0 marks a past recommendation, -1 a dislike
@@ -86,13 +92,25 @@ def add_recommendations(
     ]
     # One statement for all rows (insertmanyvalues), compiled once and cached: the parameters
     # go separately, not into the statement's text.
-    # A Core insert on the table: the ORM's bulk path adds nothing here but time.
-    statement = (
-        upsert_insert(session, Recommendation.__table__)
-        .on_conflict_do_nothing(index_elements=["user_id", "artist_id"])
-        .returning(Recommendation.__table__.c.artist_id)
-    )
-    return set(session.execute(statement, rows).scalars())
+    return set(session.execute(_store_statement(session), rows).scalars())
+
+
+_STORE_STATEMENTS: dict[str, Any] = {}
+
+
+def _store_statement(session: Session) -> Any:
+    """The INSERT that skips an artist already recommended to the user, built once per
+    database kind (a reused statement keeps its cache key). A Core insert on the table: the
+    ORM's bulk path adds nothing here but time."""
+    kind = session.get_bind().dialect.name
+    if kind not in _STORE_STATEMENTS:
+        table = Recommendation.__table__
+        _STORE_STATEMENTS[kind] = (
+            upsert_insert(session, table)
+            .on_conflict_do_nothing(index_elements=["user_id", "artist_id"])
+            .returning(table.c.artist_id)
+        )
+    return _STORE_STATEMENTS[kind]
 
 
 def user_recommendations(session: Session, user_id: int) -> list[Recommendation]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
@@ -34,6 +35,13 @@ class ArtistView:
         stored = checked_page_url(artist.lastfm_url) if artist.lastfm_url else None
         image = checked_page_url(artist.image_url) if artist.image_url else None
         return cls(artist.id, artist.name, stored or artist_page_url(artist.name), image)
+
+
+@lru_cache(maxsize=1 << 16)
+def _view_of_entry(entry: Entry) -> ArtistView:
+    """An index entry's view, made once: entries are immutable, and checking their links on
+    every request cost more than the rest of naming a batch."""
+    return ArtistView.of(entry)
 
 
 class Catalogue:
@@ -70,7 +78,7 @@ class Catalogue:
             if entry is None:
                 missing.add(artist_id)
             else:
-                found[artist_id] = ArtistView.of(entry)
+                found[artist_id] = _view_of_entry(entry)
         if missing:
             found |= {i: ArtistView.of(a) for i, a in artists.get_artists(session, missing).items()}
         return found
