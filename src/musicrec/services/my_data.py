@@ -28,6 +28,8 @@ from musicrec.services.errors import InvalidInput
 from musicrec.services.preferences import preferences_of
 
 CSV_COLUMNS = ("kind", "artist_id", "artist", "value", "source", "model_version", "at")
+# A cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_IMPORT_ROWS = 20_000
 RATING_KIND, DISLIKE_KIND = "rating", "not_for_me"
 
@@ -77,7 +79,7 @@ def export_csv(data: dict[str, Any]) -> str:
             {
                 "kind": RATING_KIND,
                 "artist_id": row["artist_id"],
-                "artist": row["artist"],
+                "artist": as_text_cell(row["artist"]),
                 "value": row["rating"],
                 "source": row["source"],
                 "at": row["updated_at"],
@@ -88,7 +90,7 @@ def export_csv(data: dict[str, Any]) -> str:
             {
                 "kind": DISLIKE_KIND,
                 "artist_id": row["artist_id"],
-                "artist": row["artist"],
+                "artist": as_text_cell(row["artist"]),
                 "at": row["created_at"],
             }
         )
@@ -97,7 +99,7 @@ def export_csv(data: dict[str, Any]) -> str:
             {
                 "kind": "recommendation",
                 "artist_id": row["artist_id"],
-                "artist": row["artist"],
+                "artist": as_text_cell(row["artist"]),
                 "value": row["score"],
                 "model_version": row["model_version"],
                 "at": row["created_at"],
@@ -106,6 +108,13 @@ def export_csv(data: dict[str, Any]) -> str:
     for name, value in data["settings"].items():
         writer.writerow({"kind": "setting", "artist": name, "value": value})
     return out.getvalue()
+
+
+def as_text_cell(text: str) -> str:
+    """Text a spreadsheet shows as text: one that would start a formula (an artist named
+    ``=HYPERLINK(...)``) gets a leading apostrophe. Only names are text here, and an import
+    reads artists by id, so the round trip is unchanged."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 @dataclass(frozen=True)
