@@ -24,6 +24,8 @@ from measure import BENCHMARKS, run_child, summary
 USERS, RATINGS = 200, 10
 TARGETS = {"rps": 400.0, "p99_ms": 50.0, "errors": 0, "search_rps": 1000.0}
 RESULTS = BENCHMARKS / "results"
+# How the worker class and count were chosen (full mode only): each serves the same database.
+WORKER_CHOICES = (("gevent", 2), ("gevent", 3), ("gevent", 4), ("gthread", 2), ("sync", 2))
 SPARK_TIMEOUT_S = 600
 
 
@@ -58,6 +60,31 @@ def _profile(server: live_server.LiveServer, load: http_load.Load, quick: bool) 
             serve_profile.record(pid, svg, seconds)
             serve_profile.record(pid, raw, seconds, raw=True)
     return {"svg": str(svg.relative_to(BENCHMARKS.parent)), **serve_profile.top_frames(raw)}
+
+
+def _worker_sweep(
+    server: live_server.LiveServer, recommend: http_load.Load, search: http_load.Load, seconds: int
+) -> list[dict]:
+    """Recommendations and search at saturation under each of ``WORKER_CHOICES``."""
+    rows = []
+    for worker_class, count in WORKER_CHOICES:
+        options = ("--workers", str(count), "--worker-class", worker_class)
+        with live_server.another_server(server, *options) as port:
+            found = http_load.wrk(port, recommend, server.folder, seconds)
+            http_load.settle(port)
+            searched = http_load.wrk(port, search, server.folder, seconds)
+        rows.append(
+            {
+                "worker_class": worker_class,
+                "workers": count,
+                "rps": found["rps"],
+                "p99_ms": found["p99_ms"],
+                "search_rps": searched["rps"],
+                "errors": found["errors"] + searched["errors"],
+            }
+        )
+        log(f"workers: {worker_class} x {count}: {found['rps']:.0f} req/s")
+    return rows
 
 
 def _lines_file(folder: Path, load: http_load.Load) -> Path:
@@ -118,6 +145,7 @@ def http_cases(quick: bool) -> list[dict]:
         http_load.settle(server.port)
         profiled = _profile(server, recommend, quick)
         log("load runs and profile done")
+        workers = [] if quick else _worker_sweep(server, recommend, search, seconds // 2)
     serve_http = {
         "case": "serve-http",
         "project": {
@@ -132,6 +160,7 @@ def http_cases(quick: bool) -> list[dict]:
             "search_saturated": search_saturated,
             "search_fixed_rate": search_paced,
             "profile": profiled,
+            "workers": workers,
         },
         "reference": {"label": "issue 8 targets (no reference server)", **TARGETS},
         "ratio": saturated["rps"] / TARGETS["rps"],

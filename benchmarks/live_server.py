@@ -89,6 +89,21 @@ def live_server() -> Iterator[LiveServer]:
             yield LiveServer(port, process, folder, folder / "models", url)
 
 
+@contextmanager
+def another_server(server: LiveServer, *options: str) -> Iterator[int]:
+    """One more `musicrec serve` on the same database and models, with other ``options``
+    (e.g. ``--workers 3``); its port. The first server stays up, idle."""
+    port = measure.free_port()
+    env = _environment(server.folder, server.database_url)
+    command = [measure.PYTHON, "-m", "musicrec", "serve", "--host", "127.0.0.1"]
+    log = server.folder / f"serve-{port}.log"
+    with measure.background(
+        [*command, "--port", str(port), *options], log, SERVER_TIMEOUT_S, **env
+    ) as process:
+        _wait_until_up(port, process)
+        yield port
+
+
 def _call(port: int, method: str, path: str, body: dict | None, token: str = "") -> dict:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}",

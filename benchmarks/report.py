@@ -176,6 +176,29 @@ def _profile_section(entries: list[Entry]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _workers_section(entries: list[Entry]) -> str:
+    """The worker class and count sweep of serve-http (full mode), if it ran."""
+    http = next((e for e in entries if e["case"] == "serve-http"), None)
+    rows = http["project"].get("workers") if http else None
+    if not rows:
+        return ""
+    lines = [
+        "## Worker class and count",
+        "",
+        "`musicrec serve` with each choice on the same database and users, at saturation "
+        "(wrk, 16 connections; gthread with 8 threads a worker). The default is the first row.",
+        "",
+        "| worker class | workers | recommendations req/s | p99 ms | search req/s | errors |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['worker_class']} | {row['workers']} | {row['rps']:,.0f} | "
+            f"{row['p99_ms']:,.0f} | {row['search_rps']:,.0f} | {row['errors']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def write_docs(
     entries: list[Entry], started: datetime, load: tuple[str, str], run: str, notes: str
 ) -> None:
@@ -206,7 +229,8 @@ def write_docs(
         header.append(
             f"| {entry['case']} | {ours} | {theirs} | {ratio} | {target} | {_met(entry)} |"
         )
-    text = "\n".join(header) + "\n\n" + _profile_section(entries) + "\n" + notes.strip() + "\n"
+    sections = _profile_section(entries) + "\n" + _workers_section(entries)
+    text = "\n".join(header) + "\n\n" + sections + "\n" + notes.strip() + "\n"
     DOCS.write_text(text)
 
 

@@ -9,6 +9,7 @@ from gunicorn.app.base import BaseApplication
 
 WORKER_CLASS = "gevent"
 WORKER_CONNECTIONS = 1000  # open connections per worker, idle ones included
+GTHREAD_THREADS = 8  # threads per worker when the gthread class is chosen instead
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -54,6 +55,7 @@ def server_options(
         "limit_request_line": 8190,
         "accesslog": "-",
         "post_worker_init": limit_blas_threads,
+        **({"threads": GTHREAD_THREADS} if worker_class == "gthread" else {}),
     }
 
 
