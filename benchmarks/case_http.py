@@ -19,7 +19,7 @@ import http_load
 import live_server
 import measure
 import serve_profile
-from measure import BENCHMARKS, run_child, summary
+from measure import BENCHMARKS, run_child, run_spark_child, summary
 
 USERS, RATINGS = 200, 10
 TARGETS = {"rps": 400.0, "p99_ms": 50.0, "errors": 0, "search_rps": 1000.0}
@@ -97,9 +97,11 @@ def _spark_request(quick: bool, folder: Path) -> dict:
     """The seed app's request: a new Spark session loading a saved model (saved once before,
     not timed), recommendForUserSubset for one user; wall time of the whole process."""
     model = str(folder / "spark-als-model")
-    run_child(["benchmarks/spark_als.py", "save", "--model", model], SPARK_TIMEOUT_S)
+    run_spark_child(["benchmarks/spark_als.py", "save", "--model", model], SPARK_TIMEOUT_S)
     walls = [
-        run_child(["benchmarks/spark_als.py", "request", "--model", model], SPARK_TIMEOUT_S).wall_s
+        run_spark_child(
+            ["benchmarks/spark_als.py", "request", "--model", model], SPARK_TIMEOUT_S
+        ).wall_s
         for _ in range(1 if quick else 3)
     ]
     return {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import statistics
 
-from measure import run_child, summary
+from measure import run_child, run_spark_child, summary
 
 OURS_TIMEOUT_S = 900
 SPARK_TIMEOUT_S = 1500
@@ -28,8 +28,8 @@ def train_lastfm2k(quick: bool) -> dict:
     spark_args = ["benchmarks/spark_als.py", "train", "--data", "lastfm2k"]
     ours_whole = [run_child(ours_args, OURS_TIMEOUT_S).wall_s for _ in range(whole_runs)]
     ours_fit = run_child([*ours_args, "--fits", str(fits)], OURS_TIMEOUT_S)
-    spark_whole = [run_child(spark_args, SPARK_TIMEOUT_S).wall_s for _ in range(whole_runs)]
-    spark_fit = run_child([*spark_args, "--fits", str(spark_fits)], SPARK_TIMEOUT_S)
+    spark_whole = [run_spark_child(spark_args, SPARK_TIMEOUT_S).wall_s for _ in range(whole_runs)]
+    spark_fit = run_spark_child([*spark_args, "--fits", str(spark_fits)], SPARK_TIMEOUT_S)
     project = {
         "label": "musicrec engine (implicit ALS, 48 factors, 15 iterations, BM25 confidence)",
         **summary(ours_fit.result["fits_s"]),
@@ -56,7 +56,7 @@ def train_scale(name: str, case: str, spark_iterations: int) -> dict:
         ["benchmarks/ours_train.py", "--data", name, "--factors", "64", "--iterations", "15"],
         OURS_TIMEOUT_S,
     )
-    spark = run_child(
+    spark = run_spark_child(
         [
             "benchmarks/spark_als.py",
             "train",

@@ -107,6 +107,23 @@ def run_child(arguments: Sequence[str], timeout: float, **env: str) -> ChildRun:
     return ChildRun(json.loads(lines[-1][len(RESULT_PREFIX) :]), wall, usage.ru_maxrss / 1024)
 
 
+# What a Spark child says when its JVM gateway failed to start or answer (seen on a loaded
+# 2-core machine), rather than when the job itself failed.
+SPARK_GATEWAY_ERRORS = ("Py4JNetworkError", "Java gateway process exited", "Py4JError")
+
+
+def run_spark_child(arguments: Sequence[str], timeout: float, **env: str) -> ChildRun:
+    """``run_child`` for a Spark process: started once more when its JVM gateway failed (the
+    failure is printed, never hidden); any other failure is raised at once."""
+    try:
+        return run_child(arguments, timeout, **env)
+    except RuntimeError as error:
+        if not any(marker in str(error) for marker in SPARK_GATEWAY_ERRORS):
+            raise
+        print(f"   Spark's JVM gateway failed, starting it once more: {error}", flush=True)
+        return run_child(arguments, timeout, **env)
+
+
 def _last_error(stderr: str) -> str:
     """The most telling line of a failed child's error output."""
     lines = [line for line in stderr.splitlines() if line.strip()]
