@@ -18,6 +18,7 @@ pytestmark = pytest.mark.security
 MAX_EXAMPLES = 20
 MAX_TIME = 30  # seconds of generation per run
 WALL_CLOCK = 150
+CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"  # why each setting: see there
 
 
 def _schemathesis() -> str:
@@ -41,6 +42,8 @@ def test_no_failure(target: Target, signed_in: bool, record, tmp_path: Path) -> 
     binary = _schemathesis()
     args = [
         binary,
+        "--config-file",
+        str(CONFIG),
         "run",
         f"{target.base_url}/api/openapi.json",
         "--checks",

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from musicrec.names import has_unprintable
+from musicrec.services import passwords
 from musicrec.web import MAX_ROW_ID
 
 MAX_PAGE = 50
@@ -28,9 +29,10 @@ class SignupBody(_Body):
     )
     email: str = Field(max_length=320, json_schema_extra={"format": "email"})
     password: str = Field(
-        max_length=4096,
-        json_schema_extra={"minLength": 8},
-        description="At least 8 characters; not the username, not a very common password",
+        max_length=passwords.MAX_LENGTH,
+        json_schema_extra={"minLength": passwords.MIN_LENGTH},
+        description=f"{passwords.MIN_LENGTH} to {passwords.MAX_LENGTH} characters; refused with "
+        "422 when it is a very common password or the username or email",
     )
 
 
