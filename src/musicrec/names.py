@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import unicodedata
+from functools import cache
 
 
 def fold_name(name: str) -> str:
@@ -24,3 +26,22 @@ UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 def has_unprintable(text: str) -> bool:
     """Whether ``text`` holds a control, format (invisible, bidi) or unassigned character."""
     return any(unicodedata.category(char) in UNPRINTABLE_CATEGORIES for char in text)
+
+
+@cache
+def unprintable_class() -> str:
+    """The characters ``has_unprintable`` finds, as the inside of a regex character class in
+    Python's syntax (backslash-u and backslash-U escapes): the API's schema states the rule."""
+    groups: list[tuple[int, int]] = []
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(code)) not in UNPRINTABLE_CATEGORIES:
+            continue
+        if groups and code == groups[-1][1] + 1:
+            groups[-1] = (groups[-1][0], code)
+        else:
+            groups.append((code, code))
+    return "".join(_escape(a) if a == b else f"{_escape(a)}-{_escape(b)}" for a, b in groups)
+
+
+def _escape(code: int) -> str:
+    return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
