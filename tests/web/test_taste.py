@@ -270,7 +270,7 @@ def test_a_bad_import_names_the_line_and_imports_nothing(
 
     assert bad_csv.status_code == 400
     assert bad_csv.get_json()["error"]["field"] == "line 3"
-    assert bad_json.status_code == 400
+    assert bad_json.status_code == 404  # a well-formed id that names no artist
     assert bad_json.get_json()["error"]["field"] == "ratings[0]"
     assert "999999" in bad_json.get_json()["error"]["message"]
     assert not_an_export.status_code == 400

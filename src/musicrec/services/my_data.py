@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from musicrec.db import artists, dislikes, ratings
 from musicrec.db import recommendations as stored
 from musicrec.db.models import RATING_MAX, RATING_MIN, RATING_SOURCES
-from musicrec.services.errors import InvalidInput
+from musicrec.services.errors import InvalidInput, UnknownReference
 from musicrec.services.preferences import preferences_of
 
 CSV_COLUMNS = ("kind", "artist_id", "artist", "value", "source", "model_version", "at")
@@ -212,7 +212,7 @@ def _write(session: Session, user_id: int, liked: list[_Row], against: list[_Row
     for row, artist_id in [(row, a) for row, a, _ in rated] + marked:
         artist = found.get(artist_id)
         if artist is None or not (artist.confirmed or artist.added_by == user_id):
-            raise InvalidInput({row.where: f"No artist has the id {artist_id}."})
+            raise UnknownReference({row.where: f"No artist has the id {artist_id}."})
     for row, artist_id, rating in rated:
         source = (
             row.source if isinstance(row.source, str) and row.source in RATING_SOURCES else "manual"

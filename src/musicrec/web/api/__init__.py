@@ -22,6 +22,7 @@ from musicrec.services.errors import (
     NoRatings,
     NotFound,
     Refused,
+    UnknownReference,
 )
 from musicrec.web.api.error_answers import ApiError, error_response
 from musicrec.web.security import csrf
@@ -130,6 +131,8 @@ def field_error(error: FieldError) -> tuple[Response, int]:
         status, code = 409, "conflict"
     elif isinstance(error, Refused):
         status, code = 422, "refused"
+    elif isinstance(error, UnknownReference):
+        status, code = 404, "not_found"
     else:
         status, code = 400, "invalid_input"
     return error_response(status, code, error.message, error.field)
