@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 from musicrec.config import Settings
 from musicrec.db.session import READ_MOSTLY, make_engine, make_session_factory
 from musicrec.services.catalogue import Catalogue
+from musicrec.services.passwords import use_fast_hashing
 from musicrec.services.popular_artists import PopularArtists
 from musicrec.services.recommending import RecommendationService
 from musicrec.web import extensions
@@ -30,6 +31,7 @@ class DatabaseId(IntegerConverter):
 
 
 def init_app(app: Flask, settings: Settings) -> None:
+    use_fast_hashing(settings.fast_password_hashing)
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     app.extensions["musicrec.engine"] = engine
