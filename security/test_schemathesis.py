@@ -29,6 +29,17 @@ def _schemathesis() -> str:
     return found
 
 
+def _untested(output: str) -> str | None:
+    """Why some selected operations went untested (the time limit cut the run short), if so."""
+    selected = re.search(r"Selected:\s+(\d+)/", output)
+    tested = re.search(r"Tested:\s+(\d+)", output)
+    if not selected or not tested:
+        return "no summary of the operations tested"
+    if int(tested.group(1)) < int(selected.group(1)):
+        return f"only {tested.group(1)} of {selected.group(1)} operations tested"
+    return None
+
+
 def _summary(output: str) -> str:
     """schemathesis's closing lines: test cases generated and failures by kind."""
     failures = re.findall(r"❌ (ST\d+ [^\n:]+: \d+)", output)
@@ -75,3 +86,6 @@ def test_no_failure(target: Target, signed_in: bool, record, tmp_path: Path) -> 
     where = f"{target.backend}: /api/openapi.json {'with' if signed_in else 'without'} token"
     record("schemathesis", tool_version([binary, "--version"]), where, summary)
     assert returncode == 0, f"schemathesis failed ({summary}); log: {tmp_path / 'schemathesis.log'}"
+    # A run its time limit cut short is no verdict on the operations it did not reach.
+    untested = _untested(output)
+    assert untested is None, f"schemathesis incomplete: {untested}; log: {tmp_path}"

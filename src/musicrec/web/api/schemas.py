@@ -38,7 +38,7 @@ class SignupBody(_Body):
 
 def _visible_text(schema: dict[str, object]) -> None:
     """The document states what ``_printable`` and the catalogue refuse: any control, format,
-    surrogate, private-use or unassigned character."""
+    surrogate or private-use character."""
     schema["pattern"] = f"^[^{unprintable_class()}]*$"
 
 
