@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import sys
+import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
@@ -41,6 +42,10 @@ def test_shared_catalogue_has_17_groups_of_names_that_fold_together(shared_data:
 def test_the_schemas_pattern_refuses_what_has_unprintable_finds() -> None:
     """The API's schema states the rule as a regex class: the same characters, every one."""
     visible_only = re.compile(f"[^{unprintable_class()}]*")
+    assert "\\U" not in unprintable_class()  # JSON Schema's patterns have no such escape
     for code in range(sys.maxunicode + 1):
         char = chr(code)
+        if unicodedata.category(char) == "Cs":  # no text: refused, not stated
+            assert has_unprintable(char) and visible_only.fullmatch(char), hex(code)
+            continue
         assert (visible_only.fullmatch(char) is None) == has_unprintable(char), hex(code)
