@@ -187,14 +187,20 @@ def _whole(text: str | None) -> object:
         return value
 
 
+def _integral(value: object) -> object:
+    """JSON Schema counts 7.0 as an integer: read it as 7 (7.5 stays refused)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _artist_id(row: _Row) -> int:
-    if isinstance(row.artist_id, bool) or not isinstance(row.artist_id, int):
+    artist_id = _integral(row.artist_id)
+    if isinstance(artist_id, bool) or not isinstance(artist_id, int):
         raise InvalidInput({row.where: "artist_id must be a whole number."})
-    return row.artist_id
+    return artist_id
 
 
 def _rating(row: _Row) -> int:
-    rating = row.rating
+    rating = _integral(row.rating)
     if isinstance(rating, bool) or not isinstance(rating, int):
         raise InvalidInput({row.where: f"Give a whole rating from {RATING_MIN} to {RATING_MAX}."})
     if not RATING_MIN <= rating <= RATING_MAX:
