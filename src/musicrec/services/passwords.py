@@ -23,7 +23,7 @@ HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, type=
 # suite's servers answer thousands of log-ins and sign-ups, and what it attacks is their SQL,
 # not the hash. Still argon2id, at its smallest cost.
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1, type=Type.ID)
-_DUMMY_PASSWORD = "not a password: equalises the time of failed logins"
+_DUMMY_PASSWORD = "not a password: equalises the time of failed logins"  # nosec B105: a dummy
 
 
 @dataclass
