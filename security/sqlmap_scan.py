@@ -99,6 +99,11 @@ def targets(artist_id: int, username: str, headers: bool = True) -> list[SqlmapT
             f"/api/v1/artists/{artist_id}/similar?n=5",
             ("n",),
         ),
+        # The pages' own parameters: the ratings list's order, the recommendations' page.
+        SqlmapTarget("ratings page", "/ratings?sort=date", ("sort",), cookie_token=True),
+        SqlmapTarget(
+            "recommendations page", "/recommendations?page=1", ("page",), cookie_token=True
+        ),
     ]
     found += [
         # Without an authorisation under way (its state waits in the session cookie) the
