@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.json_schema import JsonDict
 
 from musicrec.names import has_unprintable, unprintable_class
 from musicrec.services import passwords
@@ -36,13 +37,13 @@ class SignupBody(_Body):
     )
 
 
-def _visible_text(schema: dict[str, object]) -> None:
+def _visible_text(schema: JsonDict) -> None:
     """The document states what ``_printable`` and the catalogue refuse: any control, format,
     surrogate or private-use character."""
     schema["pattern"] = f"^[^{unprintable_class()}]*$"
 
 
-def _visible_name(schema: dict[str, object]) -> None:
+def _visible_name(schema: JsonDict) -> None:
     """As ``_visible_text``, with at least one character that is not a space."""
     refused = unprintable_class()
     schema["pattern"] = f"^[^{refused}]*[^\\s{refused}][^{refused}]*$"
