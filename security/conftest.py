@@ -4,11 +4,16 @@ Each backend (SQLite, then PostgreSQL) gets one instance with a slice of the sta
 small model, served by ``musicrec serve`` (gevent workers) on a free 127.0.0.1 port with rate
 limits off (the scanners send hundreds of requests). Tests that need the limits start their own
 server on the same database.
+
+Spotify and Last.fm are on, so that their routes take part: top songs come from a Last.fm
+stand-in on 127.0.0.1; Spotify's services point at a closed loopback port, as no account is
+connected during the attack (its routes answer before calling Spotify).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -25,6 +30,8 @@ from tests.live_server import (
     temporary_postgres_database,
     write_data_slice,
 )
+from tests.spotify_fixtures import CLIENT_ID, CLIENT_SECRET, LastfmStandIn
+from werkzeug.serving import make_server
 
 from security import report
 
@@ -32,6 +39,8 @@ RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
 SLICE_USERS = 150
 PASSWORD = "a long enough passphrase"
 BACKENDS = ["sqlite", "postgres"]
+# Spotify's API and accounts service: nothing listens there (see the module's docstring).
+SPOTIFY_UNREACHABLE = "http://127.0.0.1:9/"
 
 _report = report.Report()
 
@@ -85,15 +94,47 @@ def sign_up(base_url: str, username: str, password: str = PASSWORD) -> str:
     return str(answer.json()["token"])
 
 
+@pytest.fixture(scope="session")
+def lastfm_url() -> Iterator[str]:
+    """Last.fm's ``artist.getTopTracks`` answered by the tests' stand-in, in a thread."""
+    standin = LastfmStandIn()
+    server = make_server("127.0.0.1", 0, standin, threaded=True)  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/2.0/"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def spotify_env(lastfm_url: str) -> dict[str, str]:
+    """The settings that turn on the Spotify routes and top songs."""
+    return {
+        "SPOTIFY_CLIENT_ID": CLIENT_ID,
+        "SPOTIFY_CLIENT_SECRET": CLIENT_SECRET,
+        "MUSICREC_SPOTIFY_API_URL": SPOTIFY_UNREACHABLE + "v1/",
+        "MUSICREC_SPOTIFY_ACCOUNTS_URL": SPOTIFY_UNREACHABLE,
+        "LASTFM_API_KEY": "attack-suite-key",
+        "MUSICREC_LASTFM_API_URL": lastfm_url,
+    }
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def target(
-    request: pytest.FixtureRequest, data_slice: Path, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    data_slice: Path,
+    lastfm_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Target]:
     backend = str(request.param)
     instance = tmp_path_factory.mktemp(f"attack-{backend}")
     with ExitStack() as stack:
         env = instance_env(
-            instance, _database_url(stack, backend, instance), MUSICREC_RATE_LIMITS="off"
+            instance,
+            _database_url(stack, backend, instance),
+            MUSICREC_RATE_LIMITS="off",
+            # argon2id at its smallest cost: thousands of log-ins; the attack is on the SQL
+            MUSICREC_FAST_PASSWORD_HASHING="1",
+            **spotify_env(lastfm_url),
         )
         prepare_instance(env, data_slice)
         server = stack.enter_context(serving(env, workers=2))

@@ -1,7 +1,9 @@
-"""sqlmap against every form and parameter of the log-in, sign-up, search, rating and
-recommendation routes, and a verdict read from its output.
+"""sqlmap against every form and parameter of the log-in, sign-up, search, rating,
+recommendation and Spotify routes, and a verdict read from its output.
 
-Spotify routes do not exist yet; when they do, add their forms and parameters to ``targets``.
+The Spotify routes that take input are the OAuth callback (``state``, ``code``, ``error``) and
+an artist's top songs (its id). The others (connect, disconnect, import, playlist) take none but
+the session, whose cookie is a target of its own.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ LEVEL = 3
 RISK = 3
 TIME_SEC = 1  # time-based payloads sleep this long: enough on 127.0.0.1, and it bounds the run
 REQUEST_TIMEOUT = 15
-WALL_CLOCK = 300  # a hard bound per target (seconds), enforced by killing sqlmap
+WALL_CLOCK = 240  # a hard bound per target (seconds), enforced by killing sqlmap: a failure
 DBMS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 # e.g. "[WARNING] POST parameter 'JSON username' does not seem to be injectable"
@@ -97,6 +99,27 @@ def targets(artist_id: int, username: str, headers: bool = True) -> list[SqlmapT
             f"/api/v1/artists/{artist_id}/similar?n=5",
             ("n",),
         ),
+        # The pages' own parameters: the ratings list's order, the recommendations' page.
+        SqlmapTarget("ratings page", "/ratings?sort=date", ("sort",), cookie_token=True),
+        SqlmapTarget(
+            "recommendations page", "/recommendations?page=1", ("page",), cookie_token=True
+        ),
+    ]
+    found += [
+        # Without an authorisation under way (its state waits in the session cookie) the
+        # callback refuses before any query; the parameters are attacked all the same.
+        SqlmapTarget(
+            "Spotify callback",
+            "/spotify/callback?state=f00dfeed&code=anything&error=access_denied",
+            ("state", "code", "error"),
+            cookie_token=True,
+        ),
+        SqlmapTarget(
+            "top songs (Last.fm stand-in)",
+            f"/api/v1/artists/{artist_id}*/top-songs",
+            ("#1*",),
+            bearer=True,
+        ),
     ]
     if headers:
         found.append(
@@ -138,7 +161,7 @@ def command(
     if target.method != inferred:
         # Only when sqlmap cannot infer it: with --method, sqlmap fails to read CSRF tokens.
         args.append(f"--method={target.method}")
-    if target.path.endswith("*"):
+    if "*" in target.path:
         # With a custom marker sqlmap tests every place it can; headers have their own target.
         args.append("--skip=User-Agent,Referer,Host,Cookie")
     else:

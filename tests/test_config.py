@@ -79,3 +79,13 @@ def test_the_redirect_uri_must_be_one_spotify_accepts(
     else:
         with pytest.raises(ConfigurationError, match="SPOTIFY_REDIRECT_URI"):
             settings.check()
+
+
+def test_fast_password_hashing_is_a_test_setting_refused_in_production(tmp_path: Path) -> None:
+    env = {"MUSICREC_INSTANCE_DIR": str(tmp_path), "MUSICREC_FAST_PASSWORD_HASHING": "1"}
+    assert not Settings.from_env({"MUSICREC_INSTANCE_DIR": str(tmp_path)}).fast_password_hashing
+    Settings.from_env(env).check()  # development: allowed
+
+    production = {**env, "MUSICREC_ENV": "production", "MUSICREC_SECRET_KEY": "k" * 40}
+    with pytest.raises(ConfigurationError, match="MUSICREC_FAST_PASSWORD_HASHING"):
+        Settings.from_env(production).check()

@@ -27,6 +27,8 @@
 | MUSICREC_SMTP_TLS      | starttls (or ssl, or none)                                |
 | MUSICREC_MAIL_FROM     | musicrec@localhost                                        |
 | MUSICREC_PUBLIC_URL    | empty: links in mail use the request's host (set it in production) |
+| MUSICREC_FAST_PASSWORD_HASHING | off; 1: argon2id at its smallest cost, for test servers  |
+|                        | only (the attack suite's); refused in production          |
 """
 
 from __future__ import annotations
@@ -112,6 +114,7 @@ class Settings:
     smtp_tls: str = "starttls"  # starttls, ssl or none
     mail_from: str = "musicrec@localhost"
     public_url: str = ""  # e.g. https://music.example.org: the origin of links sent by mail
+    fast_password_hashing: bool = False  # a test setting: see services/passwords.py
 
     @property
     def is_production(self) -> bool:
@@ -156,12 +159,17 @@ class Settings:
             smtp_tls=env.get("MUSICREC_SMTP_TLS", "starttls").lower(),
             mail_from=env.get("MUSICREC_MAIL_FROM", "musicrec@localhost"),
             public_url=env.get("MUSICREC_PUBLIC_URL", "").rstrip("/"),
+            fast_password_hashing=env.get("MUSICREC_FAST_PASSWORD_HASHING", "") == "1",
         )
 
     def check(self) -> None:
         """Refuse settings that are unsafe for the mode we run in (ASVS 13.x)."""
         if self.is_production:
             check_production_secret(self.secret_key)
+            if self.fast_password_hashing:
+                raise ConfigurationError(
+                    "MUSICREC_FAST_PASSWORD_HASHING is for test servers: never in production."
+                )
         if self.spotify.enabled:
             check_token_key(self.spotify.token_key)
             check_redirect_uri(self.spotify.redirect_uri)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import json
 import threading
 from collections import Counter
 
 from flask import Flask
+from sqlalchemy import Engine, event
 
 from tests.web.conftest import PASSWORD, api_signup, bearer, unique_name
 
@@ -54,3 +57,46 @@ def test_logins_and_ratings_at_once_never_answer_an_error(
 
     assert sum(statuses.values()) == 8 * LOGINS_PER_THREAD
     assert set(statuses) <= {200, 201}, statuses
+
+
+class _RecordedBody(io.BytesIO):
+    """A request body that notes in ``events`` when the server reads it."""
+
+    def __init__(self, data: bytes, events: list[str]) -> None:
+        super().__init__(data)
+        self.events = events
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.events.append("body")
+        return super().read(size)
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        self.events.append("body")
+        return super().readinto(buffer)
+
+
+def test_the_body_is_read_before_the_first_query(app: Flask, catalogue: dict[str, int]) -> None:
+    """A token check opens a transaction (SQLite's write lock, for a PUT) and a slow body would
+    hold it while it trickles in: the whole body is read first."""
+    client = app.test_client()
+    _, token = api_signup(client)
+    events: list[str] = []
+    body = json.dumps({"rating": 7}).encode()
+
+    def statement(*_args: object) -> None:
+        events.append("sql")
+
+    engine: Engine = app.extensions["musicrec.engine"]
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        answer = client.put(
+            f"/api/v1/me/ratings/{catalogue['Radiohead']}",
+            input_stream=_RecordedBody(body, events),
+            content_length=len(body),
+            content_type="application/json",
+            headers=bearer(token),
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+    assert answer.status_code in (200, 201), answer.get_json()
+    assert "sql" in events and events.index("body") < events.index("sql"), events

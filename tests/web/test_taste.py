@@ -270,7 +270,7 @@ def test_a_bad_import_names_the_line_and_imports_nothing(
 
     assert bad_csv.status_code == 400
     assert bad_csv.get_json()["error"]["field"] == "line 3"
-    assert bad_json.status_code == 400
+    assert bad_json.status_code == 404  # a well-formed id that names no artist
     assert bad_json.get_json()["error"]["field"] == "ratings[0]"
     assert "999999" in bad_json.get_json()["error"]["message"]
     assert not_an_export.status_code == 400
@@ -335,3 +335,19 @@ def test_a_session_ended_by_a_password_change_says_it_ended(app: Flask) -> None:
     assert "Your session ended" in text and "expired" not in text
     assert other.get("/rate").status_code == 401  # never signed in: asked to log in
     assert "Please log in" in other.get("/rate").get_data(as_text=True)
+
+
+def test_an_import_reads_whole_floats_as_whole_numbers(
+    client: FlaskClient, catalogue: dict[str, int]
+) -> None:
+    """JSON Schema counts 7.0 as an integer, and the document says integer (schemathesis)."""
+    _user, token = api_signup(client)
+    body = {
+        "ratings": [{"artist_id": float(catalogue["Air"]), "rating": 7.0}],
+        "dislikes": [{"artist_id": float(catalogue["Muse"])}],
+    }
+
+    answer = client.post("/api/v1/me/import", json=body, headers=bearer(token))
+
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json() == {"ratings": 1, "dislikes": 1}

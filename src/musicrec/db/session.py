@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import chain, repeat
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, exc
@@ -15,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 READ_MOSTLY = "musicrec_read_mostly"
 # How long a SQLite writer waits for the write lock before it gives up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Pauses (seconds) between a writer's tries for the write lock, then the last one repeated.
+SQLITE_LOCK_PAUSES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05)
 # A pooled PostgreSQL connection idle for longer than this is pinged before it is used again.
 PING_AFTER_IDLE_S = 10.0
 _IDLE_SINCE = "musicrec_idle_since"
@@ -78,8 +82,46 @@ def _begin_sqlite_transaction(connection: Connection) -> None:
     that may write begins IMMEDIATE and writers take turns. A connection marked read-mostly
     (``READ_MOSTLY``: a GET request) begins DEFERRED so readers never queue behind writers (WAL).
     """
-    deferred = connection.get_execution_options().get(READ_MOSTLY, False)
-    connection.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
+    if connection.get_execution_options().get(READ_MOSTLY, False):
+        connection.exec_driver_sql("BEGIN DEFERRED")
+    else:
+        _begin_immediate(connection.connection.dbapi_connection)
+
+
+def _begin_immediate(dbapi_connection: Any) -> None:
+    """BEGIN IMMEDIATE, waiting for the write lock between tries in Python, not in SQLite.
+
+    SQLite's busy handler sleeps inside the C call. Under gevent (``musicrec serve``) that
+    freezes the whole worker; when the lock is held by another greenlet of the same worker (one
+    that yielded, e.g. while reading a socket), that greenlet cannot finish until the timeout:
+    every request of the worker stalled 30 s and the waiting one answered 503. So each try does
+    not wait (busy timeout 0) and ``time.sleep``, cooperative under gevent, waits in between;
+    other statements keep SQLite's busy timeout.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    pauses = chain(SQLITE_LOCK_PAUSES, repeat(SQLITE_LOCK_PAUSES[-1]))
+    dbapi_connection.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error) or time.monotonic() >= deadline:
+                    # wrapped as SQLAlchemy wraps its own statements' errors (a 503 when busy)
+                    raise exc.DBAPIError.instance(
+                        "BEGIN IMMEDIATE", (), error, sqlite3.Error
+                    ) from error
+            time.sleep(next(pauses))
+    finally:
+        # nosemgrep: security.sql-built-from-strings (an int constant; PRAGMA takes no parameters)
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    """Whether SQLite refused because another connection holds the lock (SQLITE_BUSY)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code == sqlite3.SQLITE_BUSY if code is not None else "locked" in str(error)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -12,8 +12,10 @@ from musicrec.db import auth_sessions, users
 from musicrec.db.models import User
 from musicrec.db.types import utcnow
 from musicrec.names import has_unprintable
-from musicrec.services.errors import Conflict, InvalidInput, NotFound
+from musicrec.services.errors import Conflict, InvalidInput, NotFound, Refused
 from musicrec.services.passwords import (
+    MAX_LENGTH,
+    MIN_LENGTH,
     hash_password,
     needs_rehash,
     password_problem,
@@ -26,11 +28,17 @@ USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
 def check_signup(
     session: Session, username: str, email: str, password: str, confirmation: str | None = None
 ) -> str:
-    """Validate a sign-up; return the normalised email or raise InvalidInput / Conflict."""
+    """Validate a sign-up; return the normalised email or raise InvalidInput / Conflict.
+
+    ``Refused`` (an ``InvalidInput``) when only rules that the API's schema cannot state were
+    broken; the pattern of the username, the password's length and the confirmation it can.
+    """
     errors: dict[str, str] = {}
     conflict = False
+    malformed = False
     if not USERNAME_PATTERN.fullmatch(username):
         errors["username"] = "Use 3 to 32 letters, digits, '.', '_' or '-'."
+        malformed = True
     elif users.username_taken(session, username):
         errors["username"] = "This username is taken."
         conflict = True
@@ -45,12 +53,14 @@ def check_signup(
     problem = password_problem(password, username, email)
     if problem:
         errors["password"] = problem
+        malformed = malformed or not MIN_LENGTH <= len(password) <= MAX_LENGTH
     elif confirmation is not None and confirmation != password:
         errors["confirmation"] = "The two passwords differ."
+        malformed = True
     if errors:
         # A taken name or email is the conflict to report (409) whatever else is wrong: the
         # request was well formed (the OpenAPI schema admits it) but collides with an account.
-        raise (Conflict if conflict else InvalidInput)(errors)
+        raise (Conflict if conflict else InvalidInput if malformed else Refused)(errors)
     return email
 
 

@@ -52,7 +52,15 @@ class Verified:
     status: TokenStatus
     user: User | None = None
     session_id: str | None = None
-    changed: bool = False  # the idle clock moved or the session was ended: commit it
+    # What the check found to write (``record_activity`` writes it): the session to touch (its
+    # idle clock moved) or to end (idle too long), and when.
+    touch: str | None = None
+    end_idle: str | None = None
+    at: datetime | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.at is not None
 
 
 @dataclass(frozen=True)
@@ -79,9 +87,10 @@ def verify_token(
 ) -> Verified:
     """Check signature, expiry, the server-side session and its idle time.
 
-    One query reads the session with its user. A write follows only when the idle clock moves
-    (at most once per ``policy.touch_step``) or an idle session is ended; ``Verified.changed``
-    then tells the caller to commit.
+    One query reads the session with its user; nothing is written here. When the idle clock
+    moves (at most once per ``policy.touch_step``) or an idle session ends, ``Verified.changed``
+    tells the caller to ``record_activity`` and commit, or to skip that bookkeeping when the
+    database is busy (a GET on SQLite reads in a transaction that cannot take the write lock).
     """
     if not token:
         return Verified(TokenStatus.MISSING)
@@ -109,12 +118,20 @@ def verify_token(
         return Verified(TokenStatus.EXPIRED)
     idle = now - record.last_seen_at
     if idle > policy.idle_timeout:
-        auth_sessions.revoke(session, record.id, now)
-        return Verified(TokenStatus.EXPIRED, changed=True)
-    moved = idle > policy.touch_step
-    if moved:
-        auth_sessions.touch(session, record.id, now)
-    return Verified(TokenStatus.VALID, user, record.id, changed=moved)
+        return Verified(TokenStatus.EXPIRED, end_idle=record.id, at=now)
+    if idle > policy.touch_step:
+        return Verified(TokenStatus.VALID, user, record.id, touch=record.id, at=now)
+    return Verified(TokenStatus.VALID, user, record.id)
+
+
+def record_activity(session: Session, verified: Verified) -> None:
+    """Write what ``verify_token`` found: the moved idle clock, or the end of an idle session."""
+    if verified.at is None:
+        return
+    if verified.end_idle is not None:
+        auth_sessions.revoke(session, verified.end_idle, verified.at)
+    if verified.touch is not None:
+        auth_sessions.touch(session, verified.touch, verified.at)
 
 
 def _ended_or_idle(quiet: timedelta, policy: SessionPolicy) -> TokenStatus:

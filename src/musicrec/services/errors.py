@@ -1,7 +1,8 @@
 """The errors services raise: what went wrong in the domain's words, never an HTTP status.
 
-The web layer alone maps them to answers (``InvalidInput`` -> 400, ``Conflict`` -> 409,
-``NotFound`` -> 404, ``NoRatings`` -> 409 ``no_ratings``).
+The web layer alone maps them to answers (``InvalidInput`` -> 400, ``Refused`` -> 422 in the
+API, ``UnknownReference`` -> 404 in the API, ``Conflict`` -> 409, ``NotFound`` -> 404,
+``NoRatings`` -> 409 ``no_ratings``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,16 @@ class FieldError(ServiceError):
 
 class InvalidInput(FieldError):
     """A value that can never be accepted as given."""
+
+
+class Refused(InvalidInput):
+    """Well formed, but refused by a rule no schema can state: a very common password, one
+    equal to the username or email, an email address that cannot receive mail."""
+
+
+class UnknownReference(InvalidInput):
+    """A well-formed id that names no row, e.g. an imported rating's artist_id (404 in the
+    API, as an unknown id in a path is)."""
 
 
 class Conflict(FieldError):

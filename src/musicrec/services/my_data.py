@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from musicrec.db import artists, dislikes, ratings
 from musicrec.db import recommendations as stored
 from musicrec.db.models import RATING_MAX, RATING_MIN, RATING_SOURCES
-from musicrec.services.errors import InvalidInput
+from musicrec.services.errors import InvalidInput, UnknownReference
 from musicrec.services.preferences import preferences_of
 
 CSV_COLUMNS = ("kind", "artist_id", "artist", "value", "source", "model_version", "at")
@@ -196,14 +196,20 @@ def _whole(text: str | None) -> object:
         return value
 
 
+def _integral(value: object) -> object:
+    """JSON Schema counts 7.0 as an integer: read it as 7 (7.5 stays refused)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _artist_id(row: _Row) -> int:
-    if isinstance(row.artist_id, bool) or not isinstance(row.artist_id, int):
+    artist_id = _integral(row.artist_id)
+    if isinstance(artist_id, bool) or not isinstance(artist_id, int):
         raise InvalidInput({row.where: "artist_id must be a whole number."})
-    return row.artist_id
+    return artist_id
 
 
 def _rating(row: _Row) -> int:
-    rating = row.rating
+    rating = _integral(row.rating)
     if isinstance(rating, bool) or not isinstance(rating, int):
         raise InvalidInput({row.where: f"Give a whole rating from {RATING_MIN} to {RATING_MAX}."})
     if not RATING_MIN <= rating <= RATING_MAX:
@@ -221,7 +227,7 @@ def _write(session: Session, user_id: int, liked: list[_Row], against: list[_Row
     for row, artist_id in [(row, a) for row, a, _ in rated] + marked:
         artist = found.get(artist_id)
         if artist is None or not (artist.confirmed or artist.added_by == user_id):
-            raise InvalidInput({row.where: f"No artist has the id {artist_id}."})
+            raise UnknownReference({row.where: f"No artist has the id {artist_id}."})
     for row, artist_id, rating in rated:
         source = (
             row.source if isinstance(row.source, str) and row.source in RATING_SOURCES else "manual"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, abort, g, render_template
+from flask import Flask, Response, abort, g, render_template, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
@@ -12,11 +12,12 @@ from werkzeug.routing import IntegerConverter
 from musicrec.config import Settings
 from musicrec.db.session import READ_MOSTLY, make_engine, make_session_factory
 from musicrec.services.catalogue import Catalogue
+from musicrec.services.passwords import use_fast_hashing
 from musicrec.services.popular_artists import PopularArtists
 from musicrec.services.recommending import RecommendationService
 from musicrec.web import extensions
 from musicrec.web.avatars import init_avatars
-from musicrec.web.db import READ_MOSTLY_ENGINE
+from musicrec.web.db import READ_METHODS, READ_MOSTLY_ENGINE
 from musicrec.web.security import init_security
 
 MAX_ROW_ID = 2**31 - 1
@@ -30,6 +31,7 @@ class DatabaseId(IntegerConverter):
 
 
 def init_app(app: Flask, settings: Settings) -> None:
+    use_fast_hashing(settings.fast_password_hashing)
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     app.extensions["musicrec.engine"] = engine
@@ -65,6 +67,17 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_request_hooks(app: Flask) -> None:
     from musicrec.web.auth.guard import load_current_user
+
+    @app.before_request
+    def read_body_first() -> None:
+        """Read a request's whole body (at most ``MAX_CONTENT_LENGTH``) before any query.
+
+        Otherwise the token check opens a transaction, which on SQLite holds the write lock for
+        anything but a GET, and then the view waits on the socket for the body: a client that
+        trickles it would keep every other writer waiting.
+        """
+        if request.method not in READ_METHODS:
+            request.get_data(cache=True, parse_form_data=True)
 
     app.before_request(load_current_user)
 

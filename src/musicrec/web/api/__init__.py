@@ -15,7 +15,15 @@ from pydantic.fields import FieldInfo
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from musicrec.services.errors import Conflict, FieldError, LimitReached, NoRatings, NotFound
+from musicrec.services.errors import (
+    Conflict,
+    FieldError,
+    LimitReached,
+    NoRatings,
+    NotFound,
+    Refused,
+    UnknownReference,
+)
 from musicrec.web.api.error_answers import ApiError, error_response
 from musicrec.web.security import csrf
 
@@ -119,7 +127,14 @@ def api_error(error: ApiError) -> tuple[Response, int]:
 
 @api.errorhandler(FieldError)
 def field_error(error: FieldError) -> tuple[Response, int]:
-    status, code = (409, "conflict") if isinstance(error, Conflict) else (400, "invalid_input")
+    if isinstance(error, Conflict):
+        status, code = 409, "conflict"
+    elif isinstance(error, Refused):
+        status, code = 422, "refused"
+    elif isinstance(error, UnknownReference):
+        status, code = 404, "not_found"
+    else:
+        status, code = 400, "invalid_input"
     return error_response(status, code, error.message, error.field)
 
 

@@ -66,7 +66,7 @@ def _user_id() -> int:
 
 
 @api.post("/auth/signup")
-@documented("auth", {201: (SignedUp, "Created")}, errors=(400, 409, 429, 503), body=SignupBody)
+@documented("auth", {201: (SignedUp, "Created")}, errors=(400, 409, 422, 429, 503), body=SignupBody)
 @limit_signups
 def signup() -> tuple[Response, int]:
     """Create an account and get a token"""

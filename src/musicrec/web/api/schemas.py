@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.json_schema import JsonDict
 
-from musicrec.names import has_unprintable
+from musicrec.names import has_unprintable, unprintable_class
+from musicrec.services import passwords
 from musicrec.web import MAX_ROW_ID
 
 MAX_PAGE = 50
@@ -28,10 +30,23 @@ class SignupBody(_Body):
     )
     email: str = Field(max_length=320, json_schema_extra={"format": "email"})
     password: str = Field(
-        max_length=4096,
-        json_schema_extra={"minLength": 8},
-        description="At least 8 characters; not the username, not a very common password",
+        max_length=passwords.MAX_LENGTH,
+        json_schema_extra={"minLength": passwords.MIN_LENGTH},
+        description=f"{passwords.MIN_LENGTH} to {passwords.MAX_LENGTH} characters; refused with "
+        "422 when it is a very common password or the username or email",
     )
+
+
+def _visible_text(schema: JsonDict) -> None:
+    """The document states what ``_printable`` and the catalogue refuse: any control, format,
+    surrogate or private-use character."""
+    schema["pattern"] = f"^[^{unprintable_class()}]*$"
+
+
+def _visible_name(schema: JsonDict) -> None:
+    """As ``_visible_text``, with at least one character that is not a space."""
+    refused = unprintable_class()
+    schema["pattern"] = f"^[^{refused}]*[^\\s{refused}][^{refused}]*$"
 
 
 def _printable(value: object) -> object:
@@ -44,7 +59,7 @@ def _printable(value: object) -> object:
 
 class TokenBody(_Body):
     username: Annotated[str, BeforeValidator(_printable)] = Field(
-        max_length=320, description="Username or email address"
+        max_length=320, description="Username or email address", json_schema_extra=_visible_text
     )
     password: str = Field(max_length=4096)
 
@@ -74,7 +89,30 @@ class SettingsBody(_Body):
 
 
 class NewArtistBody(_Body):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, json_schema_extra=_visible_name)
+
+
+class _ImportedRating(BaseModel):
+    model_config = ConfigDict(extra="allow")  # an export's other columns are ignored
+
+    artist_id: RowId
+    rating: int = Field(ge=1, le=10)
+    source: Any = Field(default=None, description="manual, or how it was imported; else manual")
+
+
+class _ImportedDislike(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    artist_id: RowId
+
+
+class ImportBody(_Body):
+    """An export's JSON (for the document: ``my_data.import_json`` reads the body itself)."""
+
+    ratings: list[_ImportedRating] = Field(default_factory=list)
+    dislikes: list[_ImportedDislike] = Field(default_factory=list)
+    recommendations: Any = Field(default=None, description="Ignored")
+    settings: Any = Field(default=None, description="Ignored")
 
 
 class _Query(BaseModel):

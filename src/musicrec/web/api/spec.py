@@ -38,6 +38,9 @@ ERROR_TEXTS = {
     409: "In conflict: the username or email is taken, such a job is already queued, "
     "Spotify is not connected, or (no_ratings) recommendations were asked for before any "
     "rating",
+    422: "Well formed, but refused by a rule the schema cannot state (`field` names it): a very "
+    "common password, a password equal to the username or email, an email address that "
+    "cannot receive mail",
     429: "Too many attempts",
     502: "Spotify (or Last.fm) did not answer",
     500: "Unexpected server error (never with details)",

@@ -13,7 +13,7 @@ from musicrec.web.api.answers import (
     answer,
 )
 from musicrec.web.api.error_answers import ApiError
-from musicrec.web.api.schemas import ExportQuery, SettingsBody
+from musicrec.web.api.schemas import ExportQuery, ImportBody, SettingsBody
 from musicrec.web.api.spec import documented
 from musicrec.web.auth.guard import current_user
 from musicrec.web.db import db_session
@@ -119,7 +119,8 @@ def export_mine() -> Response:
 @documented(
     "taste",
     {200: (ImportReportOut, "Imported (all rows, or none on an error)")},
-    errors=(400, 401, 403, 503),
+    errors=(400, 401, 403, 404, 503),
+    body=ImportBody,
     signed_in=True,
 )
 @require_user

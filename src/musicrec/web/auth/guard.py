@@ -21,7 +21,13 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from musicrec.config import Settings
 from musicrec.db.models import User
-from musicrec.services.auth import SessionPolicy, TokenStatus, verify_token
+from musicrec.services.auth import (
+    SessionPolicy,
+    TokenStatus,
+    Verified,
+    record_activity,
+    verify_token,
+)
 from musicrec.web.db import READ_METHODS, db_session
 
 COOKIE_NAME = "musicrec_token"
@@ -62,18 +68,19 @@ def load_current_user() -> None:
     session = db_session()
     verified = verify_token(session, token, settings().secret_key, session_policy())
     if verified.changed:
-        _commit_bookkeeping(session)
+        _commit_bookkeeping(session, verified)
     g.user = verified.user
     g.auth_status = verified.status
     g.auth_via = via if verified.user else None
     g.session_id = verified.session_id
 
 
-def _commit_bookkeeping(session: Session) -> None:
-    """Commit the moved idle clock (or an ended idle session). A GET reads without SQLite's
-    write lock, so its commit can meet a concurrent writer; the bookkeeping then waits for the
-    next request instead of failing this one."""
+def _commit_bookkeeping(session: Session, verified: Verified) -> None:
+    """Write and commit the moved idle clock (or an ended idle session). A GET reads without
+    SQLite's write lock, so its write can meet a concurrent writer ("database is locked" at
+    once); the bookkeeping then waits for the next request instead of failing this one."""
     try:
+        record_activity(session, verified)
         session.commit()
     except OperationalError:
         if request.method not in READ_METHODS:
