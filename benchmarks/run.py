@@ -111,6 +111,8 @@ def run(quick: bool, only: set[str], publish: bool) -> tuple[list[dict], bool]:
 def render(meta: dict, entries: list[dict]) -> None:
     started = report.datetime.fromisoformat(meta["started"])
     run = f"`make bench{'-quick' if meta['mode'] == 'quick' else ''}`, {meta['seconds']} s"
+    if meta.get("note"):  # e.g. which cases were measured again with --only, and why
+        run += f"; {meta['note']}"
     report.write_docs(entries, started, tuple(meta["load"]), run, NOTES.read_text())
 
 
