@@ -323,3 +323,12 @@ def test_every_catalogue_artist_is_found_by_its_exact_name(shared_data: Path) ->
     ]
 
     assert missed == []
+
+
+def test_a_prefix_run_ends_exactly_where_its_keys_end() -> None:
+    """The run of keys starting with a prefix holds every such key, whatever follows it (even
+    the highest code point), and nothing else."""
+    keys = sorted(["ab", "ab\U0010ffff", "ab\U0010ffffz", "abc", "ac", "b", "\U0010ffff"])
+    for prefix in ["a", "ab", "ab\U0010ffff", "b", "\U0010ffff", "z"]:
+        low, high = search._run(keys, prefix)
+        assert keys[low:high] == [key for key in keys if key.startswith(prefix)]

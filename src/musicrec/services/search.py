@@ -34,7 +34,7 @@ _NOT_WORD = re.compile(r"[\W_]+")
 FUZZY_CUTOFF = 75.0
 REFRESH_SECONDS = 2.0
 MAX_LAYERED = 2_000  # additions layered on before the whole index is rebuilt
-_LAST_CHAR = chr(0x10FFFF)  # sorts after any character a folded name holds
+_LAST_CHAR = chr(0x10FFFF)  # the highest code point
 
 # How a name matched, best first.
 EXACT, PREFIX, WORD_PREFIX, SUBSTRING, FUZZY = range(5)
@@ -82,7 +82,9 @@ class ArtistSearchIndex:
         )
         # Names with their punctuation: what a query without letters or digits is matched on.
         self.symbols = [symbol_key(entry.name) for entry in self.entries]
-        self.by_symbols = sorted((key, i) for i, key in enumerate(self.symbols))
+        self.symbol_keys, self.symbol_rows = _sorted_keys(
+            (key, i) for i, key in enumerate(self.symbols)
+        )
         # Every word start: "the beatles" is found by "beat" ("beatles" is one of its keys).
         self.word_keys, self.word_rows = _sorted_keys(
             (words[start:].replace(" ", ""), i)
@@ -179,7 +181,8 @@ class ArtistSearchIndex:
         """Names starting with these punctuation marks, the exact ones first."""
         if not symbols:
             return []
-        found = _prefixed(self.by_symbols, symbols)
+        low, high = _run(self.symbol_keys, symbols)
+        found = self.symbol_rows[low:high].tolist()
         kinds = {i: EXACT if self.symbols[i] == symbols else PREFIX for i in found}
         ranked = sorted(kinds.items(), key=lambda item: (item[1], -self.entries[item[0]].raters))
         return [
@@ -197,16 +200,6 @@ class ArtistSearchIndex:
         return found
 
 
-def _prefixed(keys: list[tuple[str, int]], prefix: str) -> list[int]:
-    start = bisect.bisect_left(keys, (prefix, -1))
-    found: list[int] = []
-    for key, i in keys[start:]:
-        if not key.startswith(prefix):
-            break
-        found.append(i)
-    return found
-
-
 def _sorted_keys(pairs: Iterable[tuple[str, int]]) -> tuple[list[str], np.ndarray]:
     """(key, entry index) pairs sorted: the keys, and the entry index of each."""
     ordered = sorted(pairs)
@@ -216,7 +209,15 @@ def _sorted_keys(pairs: Iterable[tuple[str, int]]) -> tuple[list[str], np.ndarra
 def _run(keys: list[str], prefix: str) -> tuple[int, int]:
     """Where the keys that start with ``prefix`` lie in the sorted ``keys``: [low, high)."""
     low = bisect.bisect_left(keys, prefix)
-    return low, bisect.bisect_left(keys, prefix + _LAST_CHAR, low)
+    after = _after_prefixed(prefix)
+    return low, len(keys) if after is None else bisect.bisect_left(keys, after, low)
+
+
+def _after_prefixed(prefix: str) -> str | None:
+    """The least string above every string that starts with ``prefix`` (None: there is none,
+    the prefix being all U+10FFFF): its last character that can grow, grown by one."""
+    kept = prefix.rstrip(_LAST_CHAR)
+    return kept[:-1] + chr(ord(kept[-1]) + 1) if kept else None
 
 
 def _first_occurrences(rows: np.ndarray) -> np.ndarray:
