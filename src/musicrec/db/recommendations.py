@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, func, literal, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
-from musicrec.db.dialect import upsert_insert
+from musicrec.db.dialect import dialect_insert, dialect_name
 from musicrec.db.models import Dislike, Rating, Recommendation
 from musicrec.db.types import utcnow
 
@@ -92,25 +93,20 @@ def add_recommendations(
     ]
     # One statement for all rows (insertmanyvalues), compiled once and cached: the parameters
     # go separately, not into the statement's text.
-    return set(session.execute(_store_statement(session), rows).scalars())
+    return set(session.execute(_store_statement(dialect_name(session)), rows).scalars())
 
 
-_STORE_STATEMENTS: dict[str, Any] = {}
-
-
-def _store_statement(session: Session) -> Any:
+@cache
+def _store_statement(dialect: str) -> Any:
     """The INSERT that skips an artist already recommended to the user, built once per
     database kind (a reused statement keeps its cache key). A Core insert on the table: the
     ORM's bulk path adds nothing here but time."""
-    kind = session.get_bind().dialect.name
-    if kind not in _STORE_STATEMENTS:
-        table = Recommendation.__table__
-        _STORE_STATEMENTS[kind] = (
-            upsert_insert(session, table)
-            .on_conflict_do_nothing(index_elements=["user_id", "artist_id"])
-            .returning(table.c.artist_id)
-        )
-    return _STORE_STATEMENTS[kind]
+    table = Recommendation.__table__
+    return (
+        dialect_insert(dialect, table)
+        .on_conflict_do_nothing(index_elements=["user_id", "artist_id"])
+        .returning(table.c.artist_id)
+    )
 
 
 def user_recommendations(session: Session, user_id: int) -> list[Recommendation]:
