@@ -28,6 +28,7 @@ def serve_inprocess(case: str, data: str, factors: int, iterations: int) -> dict
         "label": f"recommend_for_ratings (fold-in, top 10, 3 reasons), {shape}, 1 BLAS thread",
         **summary(figures["ours_new_s"]),
         "known_user": summary(figures["ours_known_s"]),
+        "parts": {name: summary(values) for name, values in figures["parts_s"].items()},
     }
     reference = {
         "label": "implicit recommend(recalculate_user=True), same factors, 1 BLAS thread",

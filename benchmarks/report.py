@@ -53,11 +53,19 @@ def _cells(entry: Entry) -> tuple[str, str]:
             f"{reference['iterations']}), JVM peak RSS {reference['peak_rss_mb']:,.0f} MB",
         )
     if case.startswith("serve-inprocess"):
-        return tuple(  # type: ignore[return-value]
+        ours, theirs = (
             f"new user: {_timing(side)}; known user: median "
             f"{_ms(side['known_user']['median_s'])}, p99 {_ms(side['known_user']['p99_s'])}"
             for side in (project, reference)
         )
+        parts = project.get("parts")
+        if parts:
+            ours += (
+                f"; parts (medians): product {_ms(parts['product']['median_s'])}, top_n "
+                f"{_ms(parts['top_n']['median_s'])} (a partial sort of every score: "
+                f"{_ms(parts['partial_sort']['median_s'])})"
+            )
+        return ours, theirs
     if case == "serve-http":
         return (
             f"recommendations {project['rps']:.0f} req/s at saturation; at 200 req/s p50 "

@@ -6,6 +6,11 @@ request runs) and ``recommend`` for a user in the model. Reference: the implicit
 (for a known user, without recalculating). BLAS is limited to one thread for both
 (threadpoolctl), as one request runs on one core. Inputs: 1,000 users drawn (seeded) from those
 with at least 10 ratings; a new user is 10 of a real user's ratings.
+
+Parts of a new user's request, on the same users: the float32 product of every item vector with
+the folded-in vector (what choosing streams), the engine's ``top_n`` over those scores with 10
+items banned (as a new user's 10 artists are), and, for comparison, a partial sort of every score
+(``np.argpartition``, how the top n was chosen before).
 """
 
 from __future__ import annotations
@@ -75,7 +80,29 @@ def main() -> None:
         def ours_known(user_id: int) -> None:
             subjects.recommend_known_user(model, user_id)
 
+        items = np.ascontiguousarray(subjects.factors(model)[1], dtype=np.float32)
+        vectors = [
+            subjects.fold_in_vector(model, artists, ratings).astype(np.float32)
+            for artists, ratings in new_users
+        ]
+        scores = [(items @ vector,) for vector in vectors]
+        banned = np.arange(10, dtype=np.int64)
+
+        def product(vector: np.ndarray) -> None:
+            items @ vector
+
+        def choose(values: np.ndarray) -> None:
+            subjects.choose_top(values, 10, banned)
+
+        def partial_sort(values: np.ndarray) -> None:
+            np.argpartition(-values, 9)[:10]
+
         result = {
+            "parts_s": {
+                "product": timings(product, [(vector,) for vector in vectors]),
+                "top_n": timings(choose, scores),
+                "partial_sort": timings(partial_sort, scores),
+            },
             "ours_new_s": timings(ours_new, new_users),
             "reference_new_s": timings(reference_new, new_users),
             "ours_known_s": timings(ours_known, known_users),

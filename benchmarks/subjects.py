@@ -23,6 +23,7 @@ from musicrec.engine.data import IdMap, RatingMatrix
 from musicrec.engine.implicit_als import bm25_stats, confidence_matrix
 from musicrec.engine.mapping import listens_to_ratings
 from musicrec.engine.model import FactorModel
+from musicrec.engine.ranking import top_n
 from musicrec.engine.settings import ImplicitSettings
 from musicrec.services.importing import ImportSummary
 from musicrec.services.importing import import_listening_data as _import_listening_data
@@ -142,6 +143,16 @@ def known_user_row(model: FactorModel, user_id: int) -> tuple[int, sp.csr_matrix
 def recommend_new_user(model: FactorModel, artist_ids: np.ndarray, ratings: np.ndarray) -> list:
     """What a request does: fold in from 10 ratings, top 10 with three reasons each."""
     return model.recommend_for_ratings(artist_ids, ratings, n=10, explain=3)
+
+
+def fold_in_vector(model: FactorModel, artist_ids: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+    """The user vector a new user's request folds in from their ratings."""
+    return model.fold_in(artist_ids, ratings).vector
+
+
+def choose_top(scores: np.ndarray, n: int, banned: np.ndarray) -> np.ndarray:
+    """The engine's selection of the n best scores (``ranking.top_n``)."""
+    return top_n(scores, n, banned)
 
 
 def recommend_known_user(model: FactorModel, user_id: int) -> list:
