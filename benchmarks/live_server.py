@@ -3,7 +3,9 @@
 ``make run`` is ``musicrec setup`` (schema, the shared data, a first model) then
 ``musicrec serve --host HOST --port PORT``; both run here as child processes of this Python
 (``python -m musicrec``, the worktree's code first on the path) with MUSICREC_RATE_LIMITS=off
-so the load is not throttled. The server runs in its own process group, stopped on exit.
+so the load is not throttled, and with no per-address connection cap
+(MUSICREC_CONNECTIONS_PER_ADDRESS=0): every simulated user comes from 127.0.0.1, where real
+users come from many addresses. The server runs in its own process group, stopped on exit.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ def _environment(folder: Path, database_url: str) -> dict[str, str]:
         "MUSICREC_INSTANCE_DIR": str(folder / "instance"),
         "MUSICREC_MODEL_DIR": str(folder / "models"),
         "MUSICREC_RATE_LIMITS": "off",
+        "MUSICREC_CONNECTIONS_PER_ADDRESS": "0",
     }
 
 

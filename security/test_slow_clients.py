@@ -7,6 +7,11 @@ and check health; their p99 latency must stay under 100 ms (measured before the 
 On a machine already loaded by other work the p99 before the attack can exceed 100 ms by
 itself; the bound is then twice that baseline. Starved workers (the defect) give latencies of
 seconds, or time-outs, far above either.
+
+Issue 18's attack (defect 1): 2,100 sockets from 127.0.0.1, more than two workers' 1,000
+connections each, send a POST's headers with ``Content-Length: 100000`` and one body byte, then
+nothing. Another loopback client (127.0.0.2) must be answered during the attack, and 127.0.0.1
+itself once the bodies' deadline has closed the attacker's sockets.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from tests.slow_clients import health_seconds, slow_bodies
 
+from musicrec.web.server_limits import ServerLimits
 from security.conftest import Target
 from security.report import tool_version
 
@@ -33,6 +40,8 @@ USERS = 4
 SECONDS = 12.0
 P99_LIMIT_MS = 100.0
 BASELINE_FACTOR = 2.0
+ISSUE_SOCKETS = 2100  # the issue's count: bounded, and all on the loopback interface
+HEALTH_LIMIT_S = 2.0
 
 
 def _connect(base_url: str) -> socket.socket:
@@ -131,3 +140,32 @@ def test_stalled_sockets_do_not_starve_normal_users(target: Target, record) -> N
     )
     assert during and not errors, summary
     assert _p99(during) < limit, summary
+
+
+def test_slow_bodies_from_one_address_do_not_stop_the_server(target: Target, record) -> None:  # type: ignore[no-untyped-def]
+    limits = ServerLimits.from_env({})
+    with slow_bodies(target.base_url, ISSUE_SOCKETS) as attack:
+        time.sleep(0.5)
+        during = [health_seconds(target.base_url) for _ in range(10)]
+        held = len(attack.sockets) - attack.closed_by_server(within=1.0)
+        started = time.monotonic()
+        closed = attack.closed_by_server(within=limits.body_timeout + 5)
+        released = time.monotonic() - started
+        after = health_seconds(target.base_url, source="127.0.0.1")
+    summary = (
+        f"{ISSUE_SOCKETS} sockets x (Content-Length 100000, 1 byte) from 127.0.0.1: "
+        f"health from 127.0.0.2 at most {max(during) * 1000:.0f} ms; {held} held after 1 s "
+        f"(cap {limits.connections_per_address} a worker); the rest closed within "
+        f"{released:.1f} s more (body deadline {limits.body_timeout:.0f} s); "
+        f"health from 127.0.0.1 then {after * 1000:.0f} ms"
+    )
+    record(
+        "slow-body probe",
+        tool_version([sys.executable, "-m", "gunicorn", "--version"]),
+        f"{target.backend}: musicrec serve (gevent)",
+        summary,
+    )
+    assert max(during) < HEALTH_LIMIT_S, summary
+    assert held <= 2 * limits.connections_per_address, summary
+    assert closed == len(attack.sockets), summary
+    assert after < HEALTH_LIMIT_S, summary

@@ -7,8 +7,12 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from musicrec.web.server_limits import ServerLimits
+
 WORKER_CLASS = "gevent"
-WORKER_CONNECTIONS = 1000  # open connections per worker, idle ones included
+# gunicorn's stock gevent worker with a per-address cap and a body deadline (server_limits.py)
+GEVENT_WORKER = "musicrec.web.gevent_worker.LimitedGeventWorker"
+ACCESS_LOGGER = "musicrec.web.access_log.RedactingLogger"  # no reset tokens, no OAuth codes
 GTHREAD_THREADS = 8  # threads per worker when the gthread class is chosen instead
 
 
@@ -43,17 +47,21 @@ def server_options(
 
     gevent workers read every request cooperatively, so idle or slow clients hold a greenlet,
     never a worker: two stalled sockets cannot freeze the server as they froze sync workers.
+    A greenlet is still one of ``worker_connections``: one address may hold only a share of
+    them, and a body must arrive within a deadline (``ServerLimits``, from the environment).
     """
+    limits = ServerLimits.from_env(os.environ)
     return {
         "bind": f"{host}:{port}",
         "workers": workers or max(2, os.cpu_count() or 1),
-        "worker_class": worker_class,
-        "worker_connections": WORKER_CONNECTIONS,
+        "worker_class": GEVENT_WORKER if worker_class == "gevent" else worker_class,
+        "worker_connections": limits.worker_connections,
         "timeout": 60,
         "graceful_timeout": 30,  # SIGTERM: in-flight requests get this long to finish
         "keepalive": 5,
         "limit_request_line": 8190,
         "accesslog": "-",
+        "logger_class": ACCESS_LOGGER,
         "post_worker_init": limit_blas_threads,
         **({"threads": GTHREAD_THREADS} if worker_class == "gthread" else {}),
     }
