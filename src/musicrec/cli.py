@@ -13,7 +13,7 @@ from typing import Any
 import click
 from sqlalchemy import Engine
 
-from musicrec.config import Settings
+from musicrec.config import ConfigurationError, Settings, bound_origin
 from musicrec.datasets import DatasetError, ListeningData, load_lastfm
 from musicrec.db import migrate
 from musicrec.db.session import make_engine, read_transaction, transaction
@@ -511,10 +511,19 @@ def backup(settings: Settings, dest: Path, restore: bool) -> None:
     show_default=True,
     help="gunicorn worker class (gevent: slow clients cannot hold a worker).",
 )
-def serve(host: str, port: int, workers: int | None, worker_class: str) -> None:
+@click.pass_obj
+def serve(settings: Settings, host: str, port: int, workers: int | None, worker_class: str) -> None:
     """Serve the web app under gunicorn."""
     from musicrec.web.server import serve as run_server
 
+    try:
+        settings.check()  # refuse here, before gunicorn starts workers that would each refuse
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from None
+    if not settings.public_url and not settings.is_production:
+        # Development: links in mail point at the address served here (production refuses to
+        # start without MUSICREC_PUBLIC_URL; a request's Host header is never used).
+        os.environ["MUSICREC_PUBLIC_URL"] = bound_origin(host, port)
     run_server(host, port, workers, worker_class)
 
 

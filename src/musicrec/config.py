@@ -8,12 +8,13 @@
 | MUSICREC_MODEL_DIR     | <instance>/models                                    |
 | MUSICREC_ENV           | development (or production)                          |
 | MUSICREC_RATE_LIMITS   | 10/minute (failed logins, sign-ups); "off" disables  |
-| MUSICREC_RATE_LIMIT_STORAGE | memory:// (e.g. redis://127.0.0.1:6379 to share) |
+| MUSICREC_RATE_LIMIT_STORAGE | database (shared by every worker); or redis://..., memory:// |
 | MUSICREC_SESSION_IDLE_MINUTES | 60                                            |
 | MUSICREC_SESSION_MAX_HOURS    | 24                                            |
 | MUSICREC_JOB_QUEUE_URL | sqlite (<instance>/jobs.sqlite3); redis://host:port/db in production |
 | MUSICREC_RETRAIN_AFTER_RATINGS | 500 new or changed ratings queue a training; 0: never  |
 | MUSICREC_RETRAIN_AFTER_HOURS   | 24: a training at least this often; 0: never           |
+| MUSICREC_RETRAIN_MIN_GAP_HOURS | 4: no automatic training sooner after the last one     |
 | SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET | unset: the Spotify features are hidden        |
 | SPOTIFY_REDIRECT_URI   | http://127.0.0.1:5000/spotify/callback               |
 | MUSICREC_SPOTIFY_API_URL      | https://api.spotify.com/v1/                   |
@@ -21,14 +22,19 @@
 | MUSICREC_TOKEN_KEY     | Fernet key of stored Spotify tokens; else <instance>/token_key |
 | LASTFM_API_KEY         | unset: no Last.fm top songs                          |
 | MUSICREC_LASTFM_API_URL | https://ws.audioscrobbler.com/2.0/                  |
-| MUSICREC_SMTP_HOST     | empty: mail is written to <instance>/mail and the log     |
+| MUSICREC_SMTP_HOST     | empty: mail is written to <instance>/mail (not the log)   |
 | MUSICREC_SMTP_PORT     | 587                                                       |
 | MUSICREC_SMTP_USER / MUSICREC_SMTP_PASSWORD | empty: no SMTP log-in                |
 | MUSICREC_SMTP_TLS      | starttls (or ssl, or none)                                |
 | MUSICREC_MAIL_FROM     | musicrec@localhost                                        |
-| MUSICREC_PUBLIC_URL    | empty: links in mail use the request's host (set it in production) |
+| MUSICREC_PUBLIC_URL    | the origin of links in mail; required in production. Development: |
+|                        | the address `musicrec serve` is bound to, else 127.0.0.1:5000 |
 | MUSICREC_FAST_PASSWORD_HASHING | off; 1: argon2id at its smallest cost, for test servers  |
 |                        | only (the attack suite's); refused in production          |
+| MUSICREC_WORKER_CONNECTIONS | 2000 connections per gevent worker (musicrec serve)      |
+| MUSICREC_CONNECTIONS_PER_ADDRESS | a tenth of the above; 0 (off) behind a proxy        |
+| MUSICREC_BODY_TIMEOUT  | 10 seconds for a request body to arrive (then 408)        |
+|                        | (these three are read by musicrec.web.server_limits)      |
 """
 
 from __future__ import annotations
@@ -47,6 +53,9 @@ SPOTIFY_ACCOUNTS_URL = "https://accounts.spotify.com/"
 SPOTIFY_REDIRECT_URI = "http://127.0.0.1:5000/spotify/callback"
 LASTFM_API_URL = "https://ws.audioscrobbler.com/2.0/"
 MIN_SECRET_KEY_LENGTH = 32
+# Where links in mail point when nothing says otherwise (a development app built without
+# MUSICREC_PUBLIC_URL and not through `musicrec serve`): never the request's Host header.
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
 
 
 class ConfigurationError(RuntimeError):
@@ -98,12 +107,14 @@ class Settings:
     proxy_hops: int = 0  # reverse proxies in front whose X-Forwarded-* headers are trusted
     env: str = "development"
     rate_limits: str = "10/minute"
-    rate_limit_storage: str = "memory://"
+    rate_limit_storage: str = "database"  # the app's database; or memory://, redis://...
     session_idle: timedelta = timedelta(minutes=60)
     session_max: timedelta = timedelta(hours=24)
     job_queue_url: str = ""  # empty: a SQLite queue file in the instance folder
     retrain_after_ratings: int = 500
     retrain_after: timedelta = timedelta(hours=24)
+    # No automatic training sooner than this after the last training (at most 6 a day).
+    retrain_min_gap: timedelta = timedelta(hours=4)
     spotify: SpotifySettings = field(default_factory=SpotifySettings)
     lastfm_api_key: str = ""
     lastfm_api_url: str = LASTFM_API_URL
@@ -119,6 +130,11 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def link_origin(self) -> str:
+        """The origin of links sent by mail: configured, never taken from a request."""
+        return self.public_url.rstrip("/") or DEVELOPMENT_PUBLIC_URL
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -143,12 +159,15 @@ class Settings:
             proxy_hops=max(0, int(env.get("MUSICREC_PROXY_HOPS", 0))),
             env=mode,
             rate_limits=env.get("MUSICREC_RATE_LIMITS", "10/minute"),
-            rate_limit_storage=env.get("MUSICREC_RATE_LIMIT_STORAGE", "memory://"),
+            rate_limit_storage=env.get("MUSICREC_RATE_LIMIT_STORAGE", "database"),
             session_idle=timedelta(minutes=float(env.get("MUSICREC_SESSION_IDLE_MINUTES", 60))),
             session_max=timedelta(hours=float(env.get("MUSICREC_SESSION_MAX_HOURS", 24))),
             job_queue_url=env.get("MUSICREC_JOB_QUEUE_URL", ""),
             retrain_after_ratings=max(0, int(env.get("MUSICREC_RETRAIN_AFTER_RATINGS", 500))),
             retrain_after=timedelta(hours=float(env.get("MUSICREC_RETRAIN_AFTER_HOURS", 24))),
+            retrain_min_gap=timedelta(
+                hours=max(0.0, float(env.get("MUSICREC_RETRAIN_MIN_GAP_HOURS", 4)))
+            ),
             spotify=SpotifySettings.from_env(env, instance_dir),
             lastfm_api_key=env.get("LASTFM_API_KEY", ""),
             lastfm_api_url=env.get("MUSICREC_LASTFM_API_URL") or LASTFM_API_URL,
@@ -170,6 +189,13 @@ class Settings:
                 raise ConfigurationError(
                     "MUSICREC_FAST_PASSWORD_HASHING is for test servers: never in production."
                 )
+            if not self.public_url:
+                raise ConfigurationError(
+                    "MUSICREC_PUBLIC_URL must be set in production (e.g. https://music.example.org):"
+                    " links in mail are built on it, never on the request's Host header."
+                )
+        if self.public_url:
+            check_public_url(self.public_url)
         if self.spotify.enabled:
             check_token_key(self.spotify.token_key)
             check_redirect_uri(self.spotify.redirect_uri)
@@ -182,6 +208,35 @@ def check_production_secret(secret_key: str) -> None:
             "characters in production (e.g. python -c 'import secrets; "
             "print(secrets.token_urlsafe(32))')."
         )
+
+
+def check_public_url(url: str) -> None:
+    """An http(s) origin: scheme and host (and port), no user, path, query or fragment."""
+    parts = urlsplit(url)
+    try:
+        has_host = bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:  # a port that is no number, or out of range
+        has_host = False
+    if (
+        parts.scheme not in ("http", "https")
+        or not has_host
+        or "@" in parts.netloc
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        raise ConfigurationError(
+            f"MUSICREC_PUBLIC_URL must be an http(s) origin such as https://music.example.org, "
+            f"not {url!r}."
+        )
+
+
+def bound_origin(host: str, port: int) -> str:
+    """The origin of a server bound to ``host:port``; on every interface (0.0.0.0, ::) the
+    loopback address stands for it (the only one sure to reach this machine)."""
+    wildcard = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # nosec B104: no bind
+    host = wildcard.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def check_token_key(key: str) -> None:

@@ -15,6 +15,8 @@ from musicrec.config import Settings
 from tests.web.conftest import api_signup, bearer, page_login, page_signup
 from tests.web.test_security_support import built_app, post_form, routes, token_cookie
 
+PUBLIC_URL = "https://music.example.org"  # production refuses to start without one
+
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 EVENT_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
 INLINE_STYLE = re.compile(r"<style\b|<[^>]+\sstyle\s*=", re.IGNORECASE)
@@ -92,7 +94,7 @@ def test_asvs_3_4_1_hsts_and_headers_on_every_response_in_production(
 ) -> None:
     """ASVS 3.4.1: outside development every response carries HSTS (a year or more) as well
     as the other headers."""
-    with built_app(app_settings, env="production") as app:
+    with built_app(app_settings, env="production", public_url=PUBLIC_URL) as app:
         for label, response in _every_response(app, catalogue["Muse"]):
             _assert_security_headers(label, response, hsts=True)
 
@@ -177,7 +179,7 @@ def test_asvs_3_3_1_cookies_are_secure_outside_development(
     app_settings: Settings, db_engine: Engine, env: str
 ) -> None:
     """ASVS 3.3.1: outside development every cookie is Secure as well."""
-    with built_app(app_settings, env=env) as app:
+    with built_app(app_settings, env=env, public_url=PUBLIC_URL) as app:
         cookies = _collect_cookies(app)
     _assert_cookie_flags(cookies, secure=True)
 

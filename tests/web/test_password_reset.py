@@ -1,5 +1,6 @@
 """Password reset by email, over HTTP: same answer for every address, a hashed single-use token
-that expires after 30 minutes, mail written to the instance folder in development."""
+that expires after 30 minutes, mail written to the instance folder in development (after the
+answer: ``_mailbox`` waits for the app's outbox)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,27 @@ import hashlib
 import re
 import time
 from datetime import timedelta
+from email import message_from_bytes
 from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, select, update
 
+from musicrec.config import DEVELOPMENT_PUBLIC_URL
 from musicrec.db.models import PasswordReset
 from musicrec.services.password_reset import RESET_VALID_FOR
+from musicrec.web.auth.recovery import OUTBOX
 from tests.web.conftest import PASSWORD, csrf_from, page_login, page_signup
 from tests.web.test_security_support import client_with_cookie, token_cookie
 
 NEW_PASSWORD = "a brand new passphrase"
-LINK = re.compile(r"http://localhost/reset-password/(\S+)")
+LINK = re.compile(re.escape(DEVELOPMENT_PUBLIC_URL) + r"/reset-password/(\S+)")
 
 
 def _mailbox(app: Flask) -> Path:
+    """The development mailbox, once the reset requests asked so far were handled."""
+    app.extensions[OUTBOX].wait(10)
     return app.config["MUSICREC_SETTINGS"].instance_dir / "mail"
 
 
@@ -34,8 +40,9 @@ def _ask(client: FlaskClient, email: str):
 def _link(app: Flask) -> str:
     mails = sorted(_mailbox(app).glob("*.eml"))
     assert len(mails) == 1
-    match = LINK.search(mails[0].read_text())
-    assert match, mails[0].read_text()
+    body = message_from_bytes(mails[0].read_bytes()).get_payload(decode=True).decode()
+    match = LINK.search(body)
+    assert match, body
     return match.group(1)
 
 

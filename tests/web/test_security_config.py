@@ -17,6 +17,8 @@ from musicrec.services import ratings as ratings_service
 from tests.web.conftest import PASSWORD, api_signup, bearer, csrf_from, page_signup, unique_name
 from tests.web.test_security_support import built_app
 
+PUBLIC_URL = "https://music.example.org"  # production refuses to start without one
+
 # -- unknown JSON fields are refused -------------------------------------------------------------
 
 
@@ -126,7 +128,7 @@ def test_asvs_16_5_1_an_exception_in_a_route_added_later_is_generic_too(
     app_settings: Settings, db_engine: Engine
 ) -> None:
     """ASVS 16.5.1: the handler covers every route, in production mode too (no debugger)."""
-    with built_app(app_settings, env="production") as app:
+    with built_app(app_settings, env="production", public_url=PUBLIC_URL) as app:
         app.config["TESTING"] = False  # let nothing propagate: behave as served
 
         @app.get("/api/v1/boom")
@@ -195,7 +197,7 @@ def test_asvs_13_3_1_production_starts_with_a_long_secret_key(
     settings: Settings, db_engine: Engine
 ) -> None:
     """The check is not over-eager: 32+ characters start fine."""
-    with built_app(settings, env="production", secret_key="k" * 32) as app:
+    with built_app(settings, env="production", secret_key="k" * 32, public_url=PUBLIC_URL) as app:
         assert app.test_client().get("/api/v1/health").status_code == 200
 
 

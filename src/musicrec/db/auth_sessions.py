@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from musicrec.db.models import AuthSession, User
@@ -50,3 +50,34 @@ def revoke_all(session: Session, user_id: int, now: datetime) -> None:
         .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+
+
+def purge_expired(session: Session, now: datetime) -> None:
+    """Delete every session (any user's) past its absolute expiry: no token can use it."""
+    session.execute(delete(AuthSession).where(AuthSession.expires_at <= now))
+
+
+def end_least_recent(session: Session, user_id: int, keep: int, now: datetime) -> None:
+    """End the user's live sessions but the ``keep`` most recently used."""
+    beyond = session.scalars(
+        select(AuthSession.id)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .order_by(AuthSession.last_seen_at.desc(), AuthSession.created_at.desc())
+        .offset(keep)
+    ).all()
+    if beyond:
+        session.execute(
+            update(AuthSession).where(AuthSession.id.in_(beyond)).values(revoked_at=now)
+        )
+
+
+def delete_ended(session: Session, user_id: int, keep: int) -> None:
+    """Delete the user's ended sessions but the ``keep`` most recently ended."""
+    beyond = session.scalars(
+        select(AuthSession.id)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_not(None))
+        .order_by(AuthSession.revoked_at.desc(), AuthSession.created_at.desc())
+        .offset(keep)
+    ).all()
+    if beyond:
+        session.execute(delete(AuthSession).where(AuthSession.id.in_(beyond)))

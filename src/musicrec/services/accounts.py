@@ -8,10 +8,11 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from musicrec.db import auth_sessions, users
+from musicrec.db import auth_sessions, reset_tokens, users
 from musicrec.db.models import User
 from musicrec.db.types import utcnow
 from musicrec.names import has_unprintable
+from musicrec.services import erasure
 from musicrec.services.errors import Conflict, InvalidInput, NotFound, Refused
 from musicrec.services.passwords import (
     MAX_LENGTH,
@@ -97,7 +98,8 @@ def account_key(session: Session, login: str) -> str:
 
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:
-    """Set a new password and end every session of the user (ASVS 7.4.3)."""
+    """Set a new password and end every session and open reset link of the user (ASVS 7.4.3:
+    a link mailed before the change must not set another password after it)."""
     if not verify_password(user.password_hash, current):
         raise InvalidInput(
             {"current_password": "This is not your current password."}  # nosec B105: a message
@@ -106,14 +108,17 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     if problem:
         raise InvalidInput({"new_password": problem})
     user.password_hash = hash_password(new)
-    auth_sessions.revoke_all(session, user.id, utcnow())
+    now = utcnow()
+    auth_sessions.revoke_all(session, user.id, now)
+    reset_tokens.use_all(session, user.id, now)
 
 
 def delete_account(session: Session, user: User, password: str) -> None:
-    """Delete the user and all their data, after checking their password."""
+    """Delete the user and all their data, after checking their password (not committed: the
+    caller owns the transaction; the worker then strips them from the model versions)."""
     if not verify_password(user.password_hash, password):
         raise InvalidInput({"password": "This is not your password."})  # nosec B105: a message
-    users.delete_user(session, user.id)
+    erasure.erase_account(session, user.id)
 
 
 def _could_be_login(login: str) -> bool:

@@ -15,12 +15,18 @@ from enum import Enum
 import jwt
 from sqlalchemy.orm import Session
 
-from musicrec.db import auth_sessions
+from musicrec.db import auth_sessions, reset_tokens
 from musicrec.db.models import User
 from musicrec.db.types import utcnow
 
 ALGORITHM = "HS256"
 TOUCH_EVERY = timedelta(minutes=1)
+# Live sessions an account may hold (browsers, devices, API clients): a new log-in beyond
+# this ends the least recently used one, as many sites do.
+MAX_LIVE_SESSIONS = 10
+# Ended sessions kept per account, so that a token of one says "your session ended" rather
+# than "expired"; older ended records are deleted at the next log-in.
+KEEP_ENDED_SESSIONS = 10
 
 
 @dataclass(frozen=True)
@@ -73,8 +79,18 @@ class IssuedToken:
 def issue_token(
     session: Session, user: User, secret_key: str, policy: SessionPolicy
 ) -> IssuedToken:
-    """Start a new server-side session (a fresh id at every login: ASVS 7.2.4)."""
+    """Start a new server-side session (a fresh id at every login: ASVS 7.2.4).
+
+    A log-in also keeps the table bounded: expired sessions (anyone's) are deleted, the user's
+    live sessions beyond ``MAX_LIVE_SESSIONS`` end (least recently used first) and only
+    ``KEEP_ENDED_SESSIONS`` ended ones are kept. It ends the user's open reset links too: who
+    logs in knows the password, and a forgotten link in a mailbox should not stay a way in.
+    """
     now = utcnow()
+    auth_sessions.purge_expired(session, now)
+    auth_sessions.end_least_recent(session, user.id, MAX_LIVE_SESSIONS - 1, now)
+    auth_sessions.delete_ended(session, user.id, KEEP_ENDED_SESSIONS)
+    reset_tokens.use_all(session, user.id, now)
     session_id = secrets.token_urlsafe(32)
     expires_at = now + policy.absolute_timeout
     auth_sessions.add_session(session, session_id, user.id, expires_at)

@@ -1,7 +1,8 @@
 """Sending mail: through SMTP when a host is configured, else into the instance folder.
 
 Development needs no mail server: each message is written to ``<instance>/mail/`` as an
-``.eml`` file and logged, link included. With ``MUSICREC_SMTP_HOST`` set, messages go out
+``.eml`` file, the development mailbox; the log names the file, never the body (a reset link
+is a secret until used). With ``MUSICREC_SMTP_HOST`` set, messages go out
 through ``smtplib`` on a background thread, so a request never waits for the mail server (and
 the time of an answer does not tell whether a message was sent).
 """
@@ -44,7 +45,7 @@ def _email(message: Message, sender: str) -> EmailMessage:
 
 
 class FolderMailer:
-    """Development: the message as a file in ``folder`` and in the log."""
+    """Development: the message as a file in ``folder``; the log says where, not what."""
 
     def __init__(self, folder: Path, sender: str) -> None:
         self.folder, self.sender = folder, sender
@@ -54,7 +55,7 @@ class FolderMailer:
         name = f"{utcnow():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}.eml"
         path = self.folder / name
         path.write_bytes(bytes(_email(message, self.sender)))
-        log.info("mail to %s written to %s:\n%s", message.to, path, message.body)
+        log.info("mail to %s written to %s", message.to, path)
 
 
 class SmtpMailer:

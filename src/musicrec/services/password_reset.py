@@ -2,26 +2,28 @@
 
 The token is 32 random bytes (``secrets``) sent in a link; only its SHA-256 is stored, so the
 table is no list of working links. Asking for a reset answers the same whether or not the
-address has an account (no account enumeration): the caller shows one text either way, and an
-unknown address costs the same token generation and hashing as a known one. Using a token
-sets the new password, ends every open reset of the user and every session (like a password
-change).
+address has an account (no account enumeration): the caller draws the token and builds the
+link for every request alike, answers at once with one text, and hands the rest (lookup,
+stored token, mail) to ``send_reset`` outside the request, so the answer's time tells nothing
+either. Using a token sets the new password, ends every open reset of the user and every
+session (like a password change, which ends open resets too, as does a log-in).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
 from datetime import timedelta
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from musicrec.db import auth_sessions, reset_tokens, users
+from musicrec.db.session import transaction
 from musicrec.db.types import utcnow
 from musicrec.names import has_unprintable
 from musicrec.services.errors import InvalidInput
-from musicrec.services.mail import Message
+from musicrec.services.mail import Mailer, Message
 from musicrec.services.passwords import hash_password, password_problem
 
 RESET_VALID_FOR = timedelta(minutes=30)
@@ -33,11 +35,20 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def request_reset(session: Session, email: str, link_for: Callable[[str], str]) -> Message | None:
-    """A reset message for the account with this email, or None when there is none; the
-    caller answers alike either way and sends the message after committing."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    digest = token_hash(token)  # computed for unknown addresses too: the same work either way
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def address_key(email: str) -> str:
+    """The address a reset is asked for, normalised as accounts store it and hashed: the key
+    that counts requests per address, so the rate limiter's storage holds no addresses."""
+    normalised = users.email_key(email).encode("utf-8", "surrogatepass")
+    return "reset-address:" + hashlib.sha256(normalised).hexdigest()
+
+
+def request_reset(session: Session, email: str, token: str, link: str) -> Message | None:
+    """Store ``token`` for the account with this email and return the message carrying
+    ``link``; None when no account has it (the caller answered alike either way)."""
     address = email.strip()
     user = None
     if address and not has_unprintable(address) and len(address) <= 320:
@@ -47,16 +58,27 @@ def request_reset(session: Session, email: str, link_for: Callable[[str], str]) 
         return None
     now = utcnow()
     reset_tokens.purge_expired(session, now)
-    reset_tokens.add_reset(session, user.id, digest, now + RESET_VALID_FOR)
+    reset_tokens.add_reset(session, user.id, token_hash(token), now + RESET_VALID_FOR)
     minutes = int(RESET_VALID_FOR.total_seconds() // 60)
     body = (
         f"Hello {user.username},\n\n"
         f"someone (we hope you) asked to reset your musicrec password. Choose a new one here:\n\n"
-        f"{link_for(token)}\n\n"
+        f"{link}\n\n"
         f"The link works once, for {minutes} minutes. If you did not ask, ignore this message:\n"
         "your password stays as it is.\n"
     )
     return Message(user.email, "Reset your musicrec password", body)
+
+
+def send_reset(engine: Engine, mailer: Mailer, email: str, token: str, link: str) -> bool:
+    """Outside the request: store the token and mail the link if an account has this email
+    (committed before the mail goes); whether a message was sent."""
+    with transaction(engine) as session:
+        message = request_reset(session, email, token, link)
+    if message is None:
+        return False
+    mailer.send(message)
+    return True
 
 
 def reset_password(session: Session, token: str, new_password: str) -> None:

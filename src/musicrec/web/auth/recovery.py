@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
+from sqlalchemy import Engine
 from werkzeug.wrappers import Response
 
 from musicrec.services import password_reset
 from musicrec.services.errors import FieldError
-from musicrec.services.mail import mailer_for
+from musicrec.services.mail import Mailer, mailer_for
 from musicrec.web.auth import blueprint
 from musicrec.web.auth.guard import settings
+from musicrec.web.auth.outbox import Outbox
 from musicrec.web.db import db_session
 from musicrec.web.security import limiter, limits_off, rate_limit
 
 log = logging.getLogger("musicrec.auth")
+OUTBOX = "musicrec.reset_outbox"
+# Reset mail one address may receive, whoever asks: a few tries for its owner, no flood.
+PER_ADDRESS_LIMIT = "3/hour"
 # One text for known and unknown addresses alike: the answer never tells who has an account.
 SENT = (
     "If an account uses this address, we have sent it a link to choose a new password. "
@@ -26,26 +33,40 @@ limit_reset_requests = limiter.shared_limit(
 )
 
 
-def _reset_link(token: str) -> str:
-    """The link to mail: on MUSICREC_PUBLIC_URL when set, so a forged Host header cannot send
-    someone a link to another site; else on the host the request came to (development)."""
-    origin = settings().public_url
-    if origin:
-        return origin + url_for("auth.reset_password", token=token)
-    return url_for("auth.reset_password", token=token, _external=True)
+def _address_key() -> str:
+    return password_reset.address_key(request.form.get("email", ""))
+
+
+limit_reset_mail_per_address = limiter.limit(
+    PER_ADDRESS_LIMIT, key_func=_address_key, methods=["POST"], exempt_when=limits_off
+)
+
+
+@blueprint.record_once
+def _open_outbox(state: BlueprintSetupState) -> None:
+    state.app.extensions[OUTBOX] = Outbox()
+
+
+def _send_reset(engine: Engine, mailer: Mailer, email: str, token: str, link: str) -> None:
+    if password_reset.send_reset(engine, mailer, email, token, link):
+        log.info("password reset link sent")
 
 
 @blueprint.route("/forgot-password", methods=["GET", "POST"])
 @limit_reset_requests
+@limit_reset_mail_per_address
 def forgot_password() -> str:
     if request.method == "GET":
         return render_template("auth/forgot_password.html", sent=None)
-    session = db_session()
-    message = password_reset.request_reset(session, request.form.get("email", ""), _reset_link)
-    session.commit()
-    if message is not None:
-        mailer_for(settings()).send(message)
-        log.info("password reset link sent")
+    # The same work for every address; the lookup, the stored token and the mail come after
+    # the answer. The link's origin is configured (MUSICREC_PUBLIC_URL, or the address served
+    # in development), never the request's Host header, which a client chooses.
+    token = password_reset.new_token()
+    link = settings().link_origin + url_for("auth.reset_password", token=token)
+    engine: Engine = current_app.extensions["musicrec.engine"]
+    job = partial(_send_reset, engine, mailer_for(settings()), request.form.get("email", ""))
+    current_app.extensions[OUTBOX].submit(partial(job, token, link))
+    log.info("password reset asked for")
     return render_template("auth/forgot_password.html", sent=SENT)
 
 
