@@ -26,10 +26,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from musicrec.db.types import UTCDateTime, utcnow
 
 RATING_MIN, RATING_MAX = 1, 10
-RATING_SOURCES = ("manual", "spotify", "lastfm")
+RATING_SOURCES = ("manual", "spotify", "lastfm", "file")
 # Spotify's developer terms forbid training a model on Spotify content: these ratings are the
 # user's own (and drive their recommendations through fold-in) but never train the shared model.
-UNTRAINABLE_SOURCES = ("spotify",)
+# "file": a rating read from an uploaded file whose row the server did not sign for this user
+# (services.provenance): it may be an edited export of Spotify ratings, so it never trains.
+UNTRAINABLE_SOURCES = ("spotify", "file")
 JOB_KINDS = ("train", "tune", "import")
 JOB_STATES = ("queued", "running", "done", "failed")
 # Kinds of which at most one job may be queued or running at a time (a unique partial index).
@@ -52,6 +54,8 @@ class User(Base):
     """An account. Starter users imported from Last.fm have no password and cannot log in."""
 
     __tablename__ = "users"
+    # SQLite hands out max(id) + 1 otherwise: a new account would get a deleted one's id.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
@@ -79,7 +83,14 @@ class Artist(Base):
     """
 
     __tablename__ = "artists"
-    __table_args__ = (Index("ix_artists_added_by_created_at", "added_by", "created_at"),)
+    __table_args__ = (
+        Index("ix_artists_added_by_created_at", "added_by", "created_at"),
+        # An unconfirmed artist always has its owner: deleting the owner must delete it first
+        # (services.erasure), never leave it ownerless (ON DELETE SET NULL would make it public).
+        CheckConstraint("confirmed OR added_by IS NOT NULL", name="owned_until_confirmed"),
+        # Ids are never reused (models and caches name artists by id).
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(512))
@@ -145,6 +156,32 @@ class Recommendation(Base):
     artist: Mapped[Artist] = relationship()
 
 
+class Erasure(Base):
+    """A deleted account's id (nothing else), so that no published model version keeps its
+    ratings: the worker strips the id from every kept version (``services.erasure``)."""
+
+    __tablename__ = "erasures"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, unique=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the worker first found no kept version holding the id (None: not yet).
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TrainingDataChange(Base):
+    """Changes to the ratings training reads, counted by database triggers (migration 0010) in
+    the writing transaction: the retraining check sums them since the newest model's data."""
+
+    __tablename__ = "rating_changes"
+    __table_args__ = (Index("ix_rating_changes_at", "at"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changes: Mapped[int] = mapped_column(Integer, default=1)
+
+
 class Dislike(Base):
     """An artist the user said is "not for me": never recommended to them again."""
 
@@ -207,6 +244,17 @@ class FailedLogin(Base):
     client: Mapped[str] = mapped_column(String(64))
     device: Mapped[str | None] = mapped_column(String(64))  # a known device's id, if one tried
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RateLimitCounter(Base):
+    """One fixed-window rate-limit counter (sign-ups, password checks...), shared by every
+    worker and server on the database; ``expires_at`` is in seconds since the epoch."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
 
 
 class DataImport(Base):

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from musicrec.config import ConfigurationError, Settings
 from musicrec.db.session import make_engine, transaction
 from musicrec.services import job_running
+from musicrec.services.erasure import erase_from_models_logged
 from musicrec.services.scheduling import RetrainPolicy, maybe_queue_training
 
 log = logging.getLogger("musicrec.queue")
@@ -69,8 +70,10 @@ class JobQueue:
         job_running.run_job(self.engine(), self.settings, job_id)
 
     def tick(self) -> None:
-        """Take back lost jobs; queue a training when one is due."""
+        """Take back lost jobs; strip deleted accounts from the model versions; queue a
+        training when one is due."""
         job_running.reap_lost_jobs(self.engine(), self)
+        erase_from_models_logged(self.engine(), self.settings.model_dir)
         with transaction(self.engine()) as session:
             job = maybe_queue_training(
                 session, self, self.settings.model_dir, RetrainPolicy.from_settings(self.settings)
