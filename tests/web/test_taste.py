@@ -240,9 +240,12 @@ def test_an_export_imports_into_another_account_twice_alike(
         headers={**bearer(third), "Content-Type": "text/csv"},
     )
 
-    assert first.status_code == 200 and first.get_json() == {"ratings": 2, "dislikes": 1}
+    # Another account's export is not signed for this one: its ratings never train.
+    imported = {"ratings": 2, "dislikes": 1, "unchanged": 0, "not_for_training": 2}
+    assert first.status_code == 200 and first.get_json() == imported
     assert second.status_code == 200
-    assert from_csv.status_code == 200 and from_csv.get_json() == {"ratings": 2, "dislikes": 1}
+    assert second.get_json() == {**imported, "ratings": 0, "unchanged": 2}
+    assert from_csv.status_code == 200 and from_csv.get_json() == imported
     for user_id in (other_id, third_id):
         assert count_where(db_engine, Rating, user_id=user_id) == 2
         assert count_where(db_engine, Dislike, user_id=user_id) == 1
@@ -350,4 +353,4 @@ def test_an_import_reads_whole_floats_as_whole_numbers(
     answer = client.post("/api/v1/me/import", json=body, headers=bearer(token))
 
     assert answer.status_code == 200, answer.get_json()
-    assert answer.get_json() == {"ratings": 1, "dislikes": 1}
+    assert answer.get_json() == {"ratings": 1, "dislikes": 1, "unchanged": 0, "not_for_training": 1}

@@ -1,4 +1,7 @@
-"""Counts over ratings and recommendations for the operator's page, grouped in the database."""
+"""Counts over ratings and recommendations for the operator's page, grouped in the database.
+
+The rating counts are of the ratings the shared model trains on (``db.trainable``): the page
+describes the model's data, not users' private additions or Spotify imports."""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from musicrec.db.models import UNTRAINABLE_SOURCES, Artist, Rating, Recommendation
+from musicrec.db.models import Artist, Rating, Recommendation
+from musicrec.db.trainable import changes_since, trainable_ratings
 
 
 def _utc_day(session: Session, column: Any) -> Any:
@@ -23,18 +27,20 @@ def _as_date(value: date | str) -> date:
 
 
 def rating_histogram(session: Session) -> dict[int, int]:
-    """How many ratings of each value (only the values given at least once)."""
+    """How many trainable ratings of each value (only the values given at least once)."""
     rows = session.execute(
-        select(Rating.rating, func.count()).group_by(Rating.rating).order_by(Rating.rating)
+        trainable_ratings(Rating.rating, func.count())
+        .group_by(Rating.rating)
+        .order_by(Rating.rating)
     ).all()
     return {int(value): int(count) for value, count in rows}
 
 
 def ratings_per_day(session: Session, since: datetime) -> dict[date, int]:
-    """New ratings per UTC day from ``since`` on (days without any are left out)."""
+    """New trainable ratings per UTC day from ``since`` on (days without any are left out)."""
     day = _utc_day(session, Rating.created_at)
     rows = session.execute(
-        select(day, func.count()).where(Rating.created_at >= since).group_by(day)
+        trainable_ratings(day, func.count()).where(Rating.created_at >= since).group_by(day)
     ).all()
     return {_as_date(value): int(count) for value, count in rows}
 
@@ -49,14 +55,9 @@ def recommendations_per_day(session: Session, since: datetime) -> dict[date, int
 
 
 def ratings_changed_since(session: Session, since: datetime | None) -> int:
-    """Ratings created or changed after ``since`` (all of them when None), of those training
-    reads: a Spotify import never queues a retraining it would not change."""
-    query = (
-        select(func.count()).select_from(Rating).where(Rating.source.not_in(UNTRAINABLE_SOURCES))
-    )
-    if since is not None:
-        query = query.where(Rating.updated_at > since)
-    return int(session.execute(query).scalar_one())
+    """Changes to the ratings training reads after ``since`` (all when None), as counted by
+    ``db.trainable``: a Spotify import never queues a retraining it would not change."""
+    return changes_since(session, since)
 
 
 def recommended_artist_count(session: Session) -> int:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from musicrec.db.models import Artist, Rating, User
+from musicrec.db.models import Artist, Job, Rating, User
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,11 @@ def catalogue_counts(session: Session) -> CatalogueCounts:
         artists=session.execute(select(func.count()).select_from(Artist)).scalar_one(),
         ratings=session.execute(select(func.count()).select_from(Rating)).scalar_one(),
     )
+
+
+def latest_job_time(session: Session, kind: str) -> datetime | None:
+    """When the newest job of ``kind`` was queued, whatever became of it (None: never)."""
+    return session.execute(select(func.max(Job.created_at)).where(Job.kind == kind)).scalar_one()
 
 
 def ping(session: Session) -> bool:

@@ -7,15 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from musicrec.db.dialect import upsert_insert
-from musicrec.db.models import UNTRAINABLE_SOURCES, Artist, Rating
+from musicrec.db.models import Rating
+from musicrec.db.trainable import trainable_ratings
 from musicrec.db.types import utcnow
-
-# Ratings the shared model may learn from (and popularity may count): not Spotify imports.
-TRAINABLE = Rating.source.not_in(UNTRAINABLE_SOURCES)
 
 
 @dataclass(frozen=True)
@@ -89,25 +87,20 @@ def delete_rating(session: Session, user_id: int, artist_id: int) -> bool:
 
 
 def rating_counts(session: Session) -> tuple[np.ndarray, np.ndarray]:
-    """(artist ids, number of ratings of each) over every rated, confirmed artist."""
+    """(artist ids, number of trainable ratings of each) over every artist that has some."""
     rows = session.execute(
-        select(Rating.artist_id, func.count())
-        .join(Artist, Artist.id == Rating.artist_id)
-        .where(Artist.confirmed.is_(True), TRAINABLE)
-        .group_by(Rating.artist_id)
+        trainable_ratings(Rating.artist_id, func.count()).group_by(Rating.artist_id)
     ).all()
     table = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
     return table[:, 0].copy(), table[:, 1].copy()
 
 
 def all_ratings(session: Session) -> RatingArrays:
-    """Every rating the shared model trains on: confirmed artists, no Spotify imports."""
+    """Every rating the shared model trains on (``db.trainable``), by user then artist."""
     rows = session.execute(
-        select(Rating.user_id, Rating.artist_id, Rating.rating)
-        .join(Artist, Artist.id == Rating.artist_id)
-        # another user's unconfirmed addition stays theirs; Spotify imports never train
-        .where(Artist.confirmed.is_(True), TRAINABLE)
-        .order_by(Rating.user_id, Rating.artist_id)
+        trainable_ratings(Rating.user_id, Rating.artist_id, Rating.rating).order_by(
+            Rating.user_id, Rating.artist_id
+        )
     ).all()
     table = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
     return RatingArrays(
@@ -116,13 +109,13 @@ def all_ratings(session: Session) -> RatingArrays:
 
 
 def rating_batches(session: Session, batch_size: int = 100_000) -> Iterator[RatingArrays]:
-    """Every rating, ordered by user then artist, as arrays of at most ``batch_size`` rows:
-    one query, streamed (``yield_per``), so a snapshot of any size needs bounded memory."""
+    """Every trainable rating (what Spark trains on), ordered by user then artist, as arrays of
+    at most ``batch_size`` rows: one query, streamed (``yield_per``), so a snapshot of any size
+    needs bounded memory."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     result = session.execute(
-        select(Rating.user_id, Rating.artist_id, Rating.rating)
-        .where(TRAINABLE)  # the snapshot is what Spark trains on
+        trainable_ratings(Rating.user_id, Rating.artist_id, Rating.rating)
         .order_by(Rating.user_id, Rating.artist_id)
         .execution_options(yield_per=batch_size)
     )
@@ -147,3 +140,63 @@ def ratings_of_artists(
         ).all()
         found.update({artist_id: (value, source) for artist_id, value, source in rows})
     return found
+
+
+@dataclass(frozen=True)
+class StoredRating:
+    id: int
+    rating: int
+    source: str
+
+
+def stored_ratings(
+    session: Session, user_id: int, artist_ids: list[int]
+) -> dict[int, StoredRating]:
+    """The user's stored rating of each of these artists they rated, by artist id."""
+    found: dict[int, StoredRating] = {}
+    for start in range(0, len(artist_ids), 500):
+        chunk = artist_ids[start : start + 500]
+        rows = session.execute(
+            select(Rating.artist_id, Rating.id, Rating.rating, Rating.source).where(
+                Rating.user_id == user_id, Rating.artist_id.in_(chunk)
+            )
+        ).all()
+        found.update({row[0]: StoredRating(row[1], row[2], row[3]) for row in rows})
+    return found
+
+
+def write_ratings(
+    session: Session,
+    user_id: int,
+    new: list[tuple[int, int, str]],
+    changed: list[tuple[int, int, str]],
+) -> None:
+    """Insert ``new`` (artist id, value, source) and update ``changed`` (rating id, value,
+    source) in two bulk statements; rows left out keep their ``updated_at``. A rating the
+    same user set meanwhile (another request) stands."""
+    now = utcnow()
+    if new:
+        session.execute(
+            upsert_insert(session, Rating).on_conflict_do_nothing(
+                index_elements=["user_id", "artist_id"]
+            ),
+            [
+                {
+                    "user_id": user_id,
+                    "artist_id": artist_id,
+                    "rating": value,
+                    "source": source,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for artist_id, value, source in new
+            ],
+        )
+    if changed:
+        session.execute(
+            update(Rating),
+            [
+                {"id": rating_id, "rating": value, "source": source, "updated_at": now}
+                for rating_id, value, source in changed
+            ],
+        )

@@ -1,4 +1,7 @@
-"""Write every rating to a Parquet snapshot (``musicrec export-ratings``), in bulk.
+"""Write every trainable rating (``db.trainable``) to a Parquet snapshot, in bulk.
+
+``musicrec export-ratings``: no Spotify import, no unsigned file row, no artist a user added
+that the operator has not confirmed.
 
 The snapshot is what a Spark job outside the app reads (``spark.read.parquet``): columns
 ``user_id`` (int64), ``artist_id`` (int64) and ``rating`` (int16, 1..10), ordered by user then

@@ -16,7 +16,7 @@ from musicrec.engine.validation import ValidationSplit, split_ratings
 
 
 def database_split(session: Session) -> ValidationSplit:
-    """The validation split of every rating in the database (what ``train`` trains on)."""
+    """The validation split of the trainable ratings (``db.trainable``: what ``train`` reads)."""
     data = all_ratings(session)
     if data.ratings.size == 0:
         raise ValueError("There are no ratings to tune on: import data or rate artists first.")

@@ -7,15 +7,22 @@ the setting's name and ``value`` its value).
 
 An import takes the same JSON (its ``ratings`` and ``dislikes``) or the same CSV (its
 ``rating`` and ``not_for_me`` rows; other kinds are skipped). It is idempotent (ratings are
-set, not added; a dislike already there stays one) and all or nothing: every row is checked
-before anything is written, and the first bad row is named (a CSV line number, or
-``ratings[3]`` in JSON).
+set, not added; a rating already at the imported value is left as it is, ``updated_at``
+included; a dislike already there stays one) and all or nothing: every row is checked before
+anything is written, and the first bad row is named (a CSV line number, or ``ratings[3]`` in
+JSON) with the field at fault (``artist_id``, ``rating`` or the CSV's ``value``). Ids are
+whole numbers from 1 to ``LARGEST_ID`` (what an INTEGER column holds on PostgreSQL).
+
+Each exported rating carries a ``signature``; which source an imported rating gets, and so
+whether it may train the shared model, is decided by ``services.provenance``, never by the
+file's ``source`` column.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,19 +30,33 @@ from sqlalchemy.orm import Session
 
 from musicrec.db import artists, dislikes, ratings
 from musicrec.db import recommendations as stored
-from musicrec.db.models import RATING_MAX, RATING_MIN, RATING_SOURCES
+from musicrec.db.models import RATING_MAX, RATING_MIN
+from musicrec.db.trainable import is_trainable_source
+from musicrec.services import provenance
 from musicrec.services.errors import InvalidInput, UnknownReference
 from musicrec.services.preferences import preferences_of
 
-CSV_COLUMNS = ("kind", "artist_id", "artist", "value", "source", "model_version", "at")
+CSV_COLUMNS = (
+    "kind",
+    "artist_id",
+    "artist",
+    "value",
+    "source",
+    "model_version",
+    "at",
+    "signature",
+)
+LARGEST_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL's int4 holds no more
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 # A cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_IMPORT_ROWS = 20_000
 RATING_KIND, DISLIKE_KIND = "rating", "not_for_me"
 
 
-def export_data(session: Session, user_id: int) -> dict[str, Any]:
-    """Everything the user told us and was told, as plain JSON values."""
+def export_data(session: Session, user_id: int, secret_key: str) -> dict[str, Any]:
+    """Everything the user told us and was told, as plain JSON values; each rating signed
+    for this user (``services.provenance``)."""
     return {
         "ratings": [
             {
@@ -44,6 +65,9 @@ def export_data(session: Session, user_id: int) -> dict[str, Any]:
                 "rating": row.rating,
                 "source": row.source,
                 "updated_at": row.updated_at.isoformat(),
+                "signature": provenance.sign(
+                    secret_key, user_id, row.artist_id, row.rating, row.source
+                ),
             }
             for row in ratings.user_ratings(session, user_id)
         ],
@@ -83,6 +107,7 @@ def export_csv(data: dict[str, Any]) -> str:
                 "value": row["rating"],
                 "source": row["source"],
                 "at": row["updated_at"],
+                "signature": row.get("signature", ""),
             }
         )
     for row in data["dislikes"]:
@@ -123,15 +148,19 @@ class _Row:
     artist_id: object
     rating: object = None
     source: object = None
+    signature: object = None
+    rating_field: str = "rating"  # the CSV holds it in "value"
 
 
 @dataclass(frozen=True)
 class ImportReport:
-    ratings: int
+    ratings: int  # set: new, or changed to the imported value
     dislikes: int
+    unchanged: int = 0  # already at the imported value (and source): left as they were
+    not_for_training: int = 0  # of the file's ratings, those that never train the shared model
 
 
-def import_json(session: Session, user_id: int, payload: object) -> ImportReport:
+def import_json(session: Session, user_id: int, payload: object, secret_key: str) -> ImportReport:
     """Import the ``ratings`` and ``dislikes`` of an export's JSON."""
     if not isinstance(payload, dict):
         raise InvalidInput({"body": "Send the JSON object of an export."})
@@ -148,12 +177,18 @@ def import_json(session: Session, user_id: int, payload: object) -> ImportReport
             if not isinstance(item, dict):
                 raise InvalidInput({where: "Give an object with an artist_id."})
             rows[name].append(
-                _Row(where, item.get("artist_id"), item.get("rating"), item.get("source"))
+                _Row(
+                    where,
+                    item.get("artist_id"),
+                    item.get("rating"),
+                    item.get("source"),
+                    item.get("signature"),
+                )
             )
-    return _write(session, user_id, rows["ratings"], rows["dislikes"])
+    return _write(session, user_id, rows["ratings"], rows["dislikes"], secret_key)
 
 
-def import_csv(session: Session, user_id: int, text: str) -> ImportReport:
+def import_csv(session: Session, user_id: int, text: str, secret_key: str) -> ImportReport:
     """Import the ``rating`` and ``not_for_me`` rows of an export's CSV."""
     reader = csv.DictReader(io.StringIO(text))
     missing = {"kind", "artist_id"} - set(reader.fieldnames or ())
@@ -174,6 +209,8 @@ def import_csv(session: Session, user_id: int, text: str) -> ImportReport:
                         _whole(row.get("artist_id")),
                         _whole(row.get("value")),
                         row.get("source"),
+                        row.get("signature"),
+                        rating_field="value",
                     )
                 )
             elif kind == DISLIKE_KIND:
@@ -184,15 +221,18 @@ def import_csv(session: Session, user_id: int, text: str) -> ImportReport:
                 )
     except csv.Error as error:
         raise InvalidInput({f"line {reader.line_num}": f"Not valid CSV: {error}."}) from None
-    return _write(session, user_id, liked, against)
+    return _write(session, user_id, liked, against, secret_key)
 
 
 def _whole(text: str | None) -> object:
-    """A CSV cell as a whole number when it is one, else as given (refused later)."""
+    """A CSV cell as a whole number when it is one (ASCII digits), else as given (refused
+    later); any size: the range is checked with the field's name."""
     value = (text or "").strip()
+    if WHOLE_NUMBER.fullmatch(value) is None:
+        return value
     try:
         return int(value)
-    except ValueError:
+    except ValueError:  # more digits than Python converts
         return value
 
 
@@ -205,20 +245,31 @@ def _artist_id(row: _Row) -> int:
     artist_id = _integral(row.artist_id)
     if isinstance(artist_id, bool) or not isinstance(artist_id, int):
         raise InvalidInput({row.where: "artist_id must be a whole number."})
+    if not 1 <= artist_id <= LARGEST_ID:
+        raise InvalidInput({row.where: f"artist_id must be from 1 to {LARGEST_ID}."})
     return artist_id
 
 
 def _rating(row: _Row) -> int:
     rating = _integral(row.rating)
+    field = row.rating_field
     if isinstance(rating, bool) or not isinstance(rating, int):
-        raise InvalidInput({row.where: f"Give a whole rating from {RATING_MIN} to {RATING_MAX}."})
+        raise InvalidInput(
+            {row.where: f"{field}: give a whole rating from {RATING_MIN} to {RATING_MAX}."}
+        )
     if not RATING_MIN <= rating <= RATING_MAX:
-        raise InvalidInput({row.where: f"The rating must be from {RATING_MIN} to {RATING_MAX}."})
+        raise InvalidInput(
+            {row.where: f"{field}: the rating must be from {RATING_MIN} to {RATING_MAX}."}
+        )
     return rating
 
 
-def _write(session: Session, user_id: int, liked: list[_Row], against: list[_Row]) -> ImportReport:
-    """Check every row, then write them all (the caller commits, or rolls back on error)."""
+def _write(
+    session: Session, user_id: int, liked: list[_Row], against: list[_Row], secret_key: str
+) -> ImportReport:
+    """Check every row, then write them all in bulk (the caller commits, or rolls back on
+    error). A later row for the same artist wins; a rating at the imported value and source
+    is not written at all."""
     if len(liked) + len(against) > MAX_IMPORT_ROWS:
         raise InvalidInput({"body": f"At most {MAX_IMPORT_ROWS} rows at a time."})
     rated = [(row, _artist_id(row), _rating(row)) for row in liked]
@@ -226,12 +277,32 @@ def _write(session: Session, user_id: int, liked: list[_Row], against: list[_Row
     found = artists.get_artists(session, {a for _, a, _ in rated} | {a for _, a in marked})
     for row, artist_id in [(row, a) for row, a, _ in rated] + marked:
         artist = found.get(artist_id)
-        if artist is None or not (artist.confirmed or artist.added_by == user_id):
+        if artist is None or not artists.may_see(session, artist, user_id):
             raise UnknownReference({row.where: f"No artist has the id {artist_id}."})
-    for row, artist_id, rating in rated:
-        source = (
-            row.source if isinstance(row.source, str) and row.source in RATING_SOURCES else "manual"
+    latest = {artist_id: (row, value) for row, artist_id, value in rated}
+    stored = ratings.stored_ratings(session, user_id, list(latest))
+    new: list[tuple[int, int, str]] = []
+    changed: list[tuple[int, int, str]] = []
+    unchanged = not_for_training = 0
+    for artist_id, (row, value) in latest.items():
+        signed = provenance.signed_source(
+            secret_key, user_id, artist_id, value, row.source, row.signature
         )
-        ratings.set_rating(session, user_id, artist_id, rating, source)
+        before = stored.get(artist_id)
+        source = provenance.imported_source(before, value, signed)
+        if not (is_trainable_source(source) and found[artist_id].confirmed):
+            not_for_training += 1
+        if before is None:
+            new.append((artist_id, value, source))
+        elif (before.rating, before.source) != (value, source):
+            changed.append((before.id, value, source))
+        else:
+            unchanged += 1
+    ratings.write_ratings(session, user_id, new, changed)
     dislikes.add_dislikes(session, user_id, [artist_id for _, artist_id in marked])
-    return ImportReport(ratings=len(rated), dislikes=len(marked))
+    return ImportReport(
+        ratings=len(new) + len(changed),
+        dislikes=len(marked),
+        unchanged=unchanged,
+        not_for_training=not_for_training,
+    )

@@ -1,4 +1,4 @@
-"""Train a model on every rating in the database and publish it as a new version."""
+"""Train a model on every trainable rating (``db.trainable``) and publish it as a new version."""
 
 from __future__ import annotations
 

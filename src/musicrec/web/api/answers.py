@@ -127,6 +127,11 @@ class SettingsAnswer(_Answer):
 class ImportReportOut(_Answer):
     ratings: int = Field(description="Ratings set (new or changed to the imported value)")
     dislikes: int = Field(description="Artists marked not for me")
+    unchanged: int = Field(description="Ratings already at the imported value: left untouched")
+    not_for_training: int = Field(
+        description="Of the file's ratings, those that never train the shared model (source "
+        "spotify or file, or an artist not confirmed): they shape only your recommendations"
+    )
 
 
 class Health(_Answer):

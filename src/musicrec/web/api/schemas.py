@@ -97,7 +97,15 @@ class _ImportedRating(BaseModel):
 
     artist_id: RowId
     rating: int = Field(ge=1, le=10)
-    source: Any = Field(default=None, description="manual, or how it was imported; else manual")
+    source: Any = Field(
+        default=None,
+        description="As exported; believed only with this account's valid signature of the row",
+    )
+    signature: Any = Field(
+        default=None,
+        description="The export's signature of the row: without it (or if the row was edited) "
+        'a new rating gets the source "file" and never trains the shared model',
+    )
 
 
 class _ImportedDislike(BaseModel):
@@ -107,7 +115,9 @@ class _ImportedDislike(BaseModel):
 
 
 class ImportBody(_Body):
-    """An export's JSON (for the document: ``my_data.import_json`` reads the body itself)."""
+    """An export's JSON (for the document: ``my_data.import_json`` reads the body itself).
+
+    The file never decides whether a rating may train the shared model: see the route."""
 
     ratings: list[_ImportedRating] = Field(default_factory=list)
     dislikes: list[_ImportedDislike] = Field(default_factory=list)

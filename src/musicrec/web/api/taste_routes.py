@@ -15,7 +15,7 @@ from musicrec.web.api.answers import (
 from musicrec.web.api.error_answers import ApiError
 from musicrec.web.api.schemas import ExportQuery, ImportBody, SettingsBody
 from musicrec.web.api.spec import documented
-from musicrec.web.auth.guard import current_user
+from musicrec.web.auth.guard import current_user, settings
 from musicrec.web.db import db_session
 
 EXPORT_NAME = "musicrec-export"
@@ -100,11 +100,14 @@ def put_settings() -> tuple[Response, int]:
 )
 @require_user
 def export_mine() -> Response:
-    """Download my data: {"ratings", "dislikes", "recommendations", "settings"}, or as CSV"""
+    """Download my data: {"ratings", "dislikes", "recommendations", "settings"}, or as CSV
+
+    Each rating carries a ``signature`` over this account, the artist, the value and the
+    source: importing the file unedited into this account restores each rating as it was."""
     params = parse_query(ExportQuery)
     if params.format not in ("json", "csv"):
         raise ApiError(400, "invalid_input", "format must be json or csv.", "format")
-    data = my_data.export_data(db_session(), _user_id())
+    data = my_data.export_data(db_session(), _user_id(), settings().secret_key)
     if params.format == "csv":
         response = Response(my_data.export_csv(data), mimetype="text/csv")
     else:
@@ -126,19 +129,28 @@ def export_mine() -> Response:
 @require_user
 def import_mine() -> tuple[Response, int]:
     """Import ratings and dislikes: an export's JSON, or its CSV (Content-Type: text/csv);
-    idempotent, all or nothing, errors name the line"""
+    idempotent, all or nothing, errors name the line and the field
+
+    The server, not the file, decides where each rating came from, and so whether it may train
+    the shared model: a row signed by this account's export and unedited is restored as
+    exported (source included); any other row for an artist you have not rated gets the source
+    "file", which never trains (it could be an edited export of Spotify ratings); for an
+    artist you rated, a stored source that cannot train (spotify, file) stays, an unchanged
+    value changes nothing (not even updated_at), and a new value for a trainable rating becomes
+    "manual", as if typed in. The answer counts ratings set, unchanged, and not for training.
+    Ids run from 1 to 2147483647; anything else is a 400 naming the row and the field."""
     session = db_session()
     if request.mimetype == "text/csv":
         try:
             text = request.get_data().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ApiError(400, "invalid_body", "Send the CSV as UTF-8 text.") from None
-        report = my_data.import_csv(session, _user_id(), text)
+        report = my_data.import_csv(session, _user_id(), text, settings().secret_key)
     elif request.is_json:
         payload = request.get_json(silent=True)
         if payload is None:
             raise ApiError(400, "invalid_body", "The body is not valid JSON.")
-        report = my_data.import_json(session, _user_id(), payload)
+        report = my_data.import_json(session, _user_id(), payload, settings().secret_key)
     else:
         raise ApiError(
             400, "invalid_body", "Send an export: JSON (application/json) or CSV (text/csv)."
