@@ -30,7 +30,7 @@ from musicrec.db.types import utcnow
 from musicrec.engine import als, tuning
 from musicrec.services.errors import ServiceError
 from musicrec.services.hyperparameters import database_split
-from musicrec.services.jobs import JobSender
+from musicrec.services.jobs import JobSender, failure_message, internal_failure_message
 from musicrec.services.spotify_import import import_library
 from musicrec.services.training import train_and_publish
 
@@ -41,6 +41,9 @@ STALE_AFTER = timedelta(seconds=60)
 MAX_ATTEMPTS = 2  # a job whose worker died is run once more, then failed
 TUNING_TRIALS = 10  # trials a tuning job adds to the study
 PROGRESS_EVERY_SECONDS = 0.5  # progress is written at most this often
+# Jobs only operators queue: the ValueErrors of their settings ("unknown parameter(s) for
+# explicit ALS", "There are no ratings to train on") are addressed to them.
+OPERATOR_KINDS = frozenset({"train", "tune"})
 Progress = Callable[[float], None]
 
 
@@ -179,16 +182,27 @@ def run_job(
             if runner is None:
                 raise ServiceError(f"No worker can run {kind} jobs in this build.")
             outcome = {"result": runner(JobContext(engine, settings, writer.report), params)}
-        except (ServiceError, ValueError) as error:
-            outcome = {"error": str(error)}
         except Exception as error:  # noqa: BLE001 - recorded on the job, then logged
-            log.exception("job %s failed", job_id)
-            outcome = {"error": f"Unexpected error: {type(error).__name__}: {error}"}
+            outcome = {"error": recorded_error(job_id, kind, error)}
     with transaction(engine) as session:
         job_rows.finish(session, job_id, worker, **outcome)
     state = "failed" if "error" in outcome else "done"
     log.info("job %s %s", job_id, state)
     return state
+
+
+def recorded_error(job_id: int, kind: str, error: Exception) -> str:
+    """The message a failed job's row keeps for its user: an error raised on purpose (a
+    ``ServiceError``, ``FieldError`` included; an operator's ``ValueError``) keeps its words;
+    any other (a database error with its SQL and parameters, a bug) is logged with its
+    traceback under a reference, and the user reads only that reference."""
+    if isinstance(error, ServiceError) or (
+        isinstance(error, ValueError) and kind in OPERATOR_KINDS
+    ):
+        log.info("job %s failed: %s", job_id, error)
+        return failure_message(kind, str(error))
+    log.error("job %s failed (reference #job-%s)", job_id, job_id, exc_info=error)
+    return internal_failure_message(kind, job_id)
 
 
 def _worker_is_gone(worker: str | None, host: str) -> bool:

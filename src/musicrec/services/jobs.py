@@ -21,6 +21,8 @@ from musicrec.services.errors import Conflict, NotFound, ServiceError
 
 RECENT_JOBS = 50
 JOB_NAMES = {"train": "training", "tune": "tuning run", "import": "import"}
+# Before issue 18 an unexpected error was stored raw (its SQL and parameters included).
+RAW_ERROR_PREFIX = "Unexpected error: "
 
 
 class JobSender(Protocol):
@@ -57,7 +59,7 @@ class JobView:
             progress=float(job.progress),
             reason=job.reason,
             result=job.result,
-            error=job.error,
+            error=shown_error(job),
             user_id=job.user_id,
             attempts=job.attempts,
             created_at=job.created_at,
@@ -68,6 +70,29 @@ class JobView:
     @property
     def active(self) -> bool:
         return self.state in job_rows.ACTIVE_STATES
+
+
+def job_name(kind: str) -> str:
+    return JOB_NAMES.get(kind, kind)
+
+
+def failure_message(kind: str, message: str) -> str:
+    """What a job's user reads when it failed for a reason they can act on."""
+    return f"The {job_name(kind)} failed: {message}"
+
+
+def internal_failure_message(kind: str, job_id: int) -> str:
+    """What a job's user reads when it failed on our side: no detail, a reference to quote
+    (the worker's log has the traceback under it)."""
+    return f"The {job_name(kind)} failed because of an internal error (reference #job-{job_id})."
+
+
+def shown_error(job: Job) -> str | None:
+    """The job's error as users and operators see it: a raw one stored by an older version
+    is replaced by the plain message."""
+    if job.error is not None and job.error.startswith(RAW_ERROR_PREFIX):
+        return internal_failure_message(job.kind, job.id)
+    return job.error
 
 
 def queue_job(
@@ -87,8 +112,7 @@ def queue_job(
         session.commit()
     except IntegrityError:
         session.rollback()
-        name = JOB_NAMES.get(kind, kind)
-        raise Conflict({"kind": f"A {name} is already queued or running."}) from None
+        raise Conflict({"kind": f"A {job_name(kind)} is already queued or running."}) from None
     try:
         sender.send(job.id)
     except Exception as error:  # noqa: BLE001 - whatever the queue's client raises

@@ -8,6 +8,7 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
 from musicrec.config import Settings
+from musicrec.web import limits_storage
 
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
@@ -34,10 +35,22 @@ def init_security(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=secure,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the Flask session cookie
-        RATELIMIT_STORAGE_URI=settings.rate_limit_storage,
+        RATELIMIT_STORAGE_URI=limit_storage_uri(settings.rate_limit_storage),
     )
     csrf.init_app(app)
     limiter.init_app(app)
+
+    @app.after_request
+    def end_transaction_before_counting(response: Response) -> Response:
+        """End the request's transaction before the limiter's after-request hook counts a
+        failed password check in its own (Flask runs these hooks last registered first, so
+        this one runs just before the limiter's): on SQLite the request's open write
+        transaction would hold the write lock the count waits for. Teardown would only have
+        rolled it back a little later."""
+        session = g.get("db_session")
+        if session is not None:
+            session.close()
+        return response
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
@@ -52,6 +65,13 @@ def init_security(app: Flask, settings: Settings) -> None:
         if request.path.startswith("/api/") or response.mimetype == "text/html":
             headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def limit_storage_uri(configured: str) -> str:
+    """MUSICREC_RATE_LIMIT_STORAGE as flask-limiter's storage URI: "database" (the default)
+    counts in the app's database, shared by every worker; memory:// and redis://... as given."""
+    value = configured.strip()
+    return limits_storage.URI if value in ("", "database") else value
 
 
 def _configured_limit() -> str:
