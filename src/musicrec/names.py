@@ -31,6 +31,27 @@ LAST_IN_BMP = 0xFFFF
 STATED_CATEGORIES = UNPRINTABLE_CATEGORIES - {"Cs"}
 
 
+MAX_NAME_LENGTH = 200
+
+
+def tidy_name(name: str) -> str:
+    """The name with its runs of whitespace collapsed to single spaces and its ends trimmed."""
+    return " ".join(name.split())
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` (tidied) cannot name an artist, or None: the rule for every new catalogue
+    entry, typed by a user or brought by an import. Invisible and format characters are refused
+    rather than stripped, so a look-alike ('Radiohead' + U+200B) never passes as the real one."""
+    if not name or not fold_name(name):
+        return "Give the artist's name."
+    if has_unprintable(name):
+        return "Use visible characters only (no control or format characters)."
+    if len(name) > MAX_NAME_LENGTH:
+        return f"Use at most {MAX_NAME_LENGTH} characters."
+    return None
+
+
 def has_unprintable(text: str) -> bool:
     """Whether ``text`` holds a control, format (invisible, bidi), surrogate or private-use
     character of the Basic Multilingual Plane."""

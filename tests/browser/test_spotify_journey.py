@@ -95,7 +95,7 @@ def test_connect_import_recommend_and_save_a_playlist(browser: Any, spotify_serv
         sign_up_through_form(page, unique_username("spotify"))
 
         page.goto("/account")
-        page.get_by_role("link", name="Connect Spotify").click()
+        page.get_by_role("button", name="Connect Spotify").click()  # a POST form
         page.wait_for_url(re.compile(r"/account$"))
         expect(page.locator("#spotify-status")).to_contain_text("Connected as")
 

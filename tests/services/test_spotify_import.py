@@ -96,9 +96,16 @@ def test_matching_by_spotify_id_then_name_most_rated_wins(session: Session) -> N
     rated = dict(zip(*user_rating_pairs(session, user), strict=True))
     new = session.execute(select(Artist).where(Artist.spotify_id == "sp3")).scalar_one()
     assert set(rated) == {by_id, popular_red, new.id}
-    assert session.get(Artist, popular_red).spotify_id == "sp2"  # type: ignore[union-attr]
-    assert new.image_url == "https://i.example/3.jpg" and new.confirmed
-    assert counts == {"added": 1, "rated": 3, "kept_manual": 0, "skipped": 0}
+    assert session.get(Artist, popular_red).spotify_id is None  # type: ignore[union-attr]
+    assert new.image_url == "https://i.example/3.jpg" and not new.confirmed  # the user's own
+    assert counts == {
+        "added": 1,
+        "rated": 3,
+        "kept_manual": 0,
+        "skipped": 0,
+        "refused": 0,
+        "over_limit": 0,
+    }
 
 
 def test_manual_ratings_are_kept_and_a_second_import_changes_nothing(session: Session) -> None:
@@ -112,8 +119,9 @@ def test_manual_ratings_are_kept_and_a_second_import_changes_nothing(session: Se
 
     ratings = {r.artist_id: (r.rating, r.source) for r in session.execute(select(Rating)).scalars()}
     assert ratings[mine] == (2, "manual")
-    assert first == {"added": 1, "rated": 1, "kept_manual": 1, "skipped": 0}
-    assert second == {"added": 0, "rated": 0, "kept_manual": 1, "skipped": 1}
+    nothing_refused = {"refused": 0, "over_limit": 0}
+    assert first == {"added": 1, "rated": 1, "kept_manual": 1, "skipped": 0, **nothing_refused}
+    assert second == {"added": 0, "rated": 0, "kept_manual": 1, "skipped": 1, **nothing_refused}
     assert session.execute(select(Artist).where(Artist.spotify_id == "sp2")).scalars().all()
 
 
@@ -239,10 +247,19 @@ def test_spotify_ratings_never_queue_a_retraining(session: Session) -> None:
 
 def test_two_spotify_artists_sharing_a_name_stay_two(session: Session) -> None:
     user = _user(session)
-    red = _artist(session, "Red")
 
     store_ratings(session, user, _signals(a(1, "Red"), a(2, "Red")))
 
     reds = session.execute(select(Artist).where(Artist.name_key == "red")).scalars().all()
     assert sorted(artist.spotify_id for artist in reds) == ["sp1", "sp2"]  # type: ignore[type-var]
-    assert session.get(Artist, red).spotify_id == "sp1"  # type: ignore[union-attr]
+
+
+def test_a_shared_artist_of_that_name_is_rated_and_left_as_it_is(session: Session) -> None:
+    user = _user(session)
+    red = _artist(session, "Red")
+
+    store_ratings(session, user, _signals(a(1, "Red"), a(2, "Red")))
+
+    assert session.execute(select(Artist.id)).scalars().all() == [red]
+    assert session.get(Artist, red).spotify_id is None  # type: ignore[union-attr]
+    assert user_rating_pairs(session, user)[0] == [red]

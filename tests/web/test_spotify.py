@@ -48,9 +48,14 @@ def app_settings(
     )
 
 
+def start_connecting(client: FlaskClient):  # type: ignore[no-untyped-def]
+    """The account page's Connect Spotify button: a POST with the page's CSRF token."""
+    return client.post("/spotify/connect", data={"csrf_token": csrf_from(client, "/account")})
+
+
 def connect(client: FlaskClient) -> requests.Response:
     """Follow /spotify/connect through the stand-in's consent page back to the callback."""
-    start = client.get("/spotify/connect")
+    start = start_connecting(client)
     assert start.status_code == 302
     consent = requests.get(start.headers["Location"], allow_redirects=False, timeout=5)
     back = urlsplit(consent.headers["Location"])
@@ -59,7 +64,7 @@ def connect(client: FlaskClient) -> requests.Response:
 
 def test_connecting_shows_the_account_on_the_account_page(client: FlaskClient) -> None:
     page_signup(client)
-    start = client.get("/spotify/connect")
+    start = start_connecting(client)
     query = parse_qs(urlsplit(start.headers["Location"]).query)
     assert query["code_challenge_method"] == ["S256"] and query["state"]
 
@@ -84,7 +89,7 @@ def test_declining_shows_a_clear_page(client: FlaskClient, accounts_standin) -> 
 
 def test_a_mismatched_state_is_refused(client: FlaskClient) -> None:
     page_signup(client)
-    start = client.get("/spotify/connect")
+    start = start_connecting(client)
     consent = requests.get(start.headers["Location"], allow_redirects=False, timeout=5)
     code = parse_qs(urlsplit(consent.headers["Location"]).query)["code"][0]
 

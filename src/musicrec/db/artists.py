@@ -76,10 +76,45 @@ def catalogue_version(session: Session) -> tuple[int, int, int]:
     return int(highest), int(count), int(unconfirmed)
 
 
-def count_added_since(session: Session, user_id: int, since: datetime) -> int:
-    """How many artists the user added since ``since``."""
-    query = select(func.count()).where(Artist.added_by == user_id, Artist.created_at >= since)
+def count_added_since(
+    session: Session, user_id: int, since: datetime, imported: bool = False
+) -> int:
+    """How many artists the user added since ``since``: by hand, or (``imported``) through a
+    Spotify import (those hold a Spotify id); each kind has its own daily limit."""
+    query = select(func.count()).where(
+        Artist.added_by == user_id,
+        Artist.created_at >= since,
+        Artist.spotify_id.is_not(None) if imported else Artist.spotify_id.is_(None),
+    )
     return int(session.execute(query).scalar_one())
+
+
+def may_see(session: Session, artist: Artist, viewer: int | None) -> bool:
+    """Whether ``viewer`` may see the artist: a confirmed one, everyone; an unconfirmed one,
+    who added it and who rated it (a listener whose Spotify import met it), nobody else."""
+    if artist.confirmed:
+        return True
+    if viewer is None:
+        return False
+    if artist.added_by == viewer:
+        return True
+    rated = select(Rating.id).where(Rating.user_id == viewer, Rating.artist_id == artist.id)
+    return session.execute(rated).first() is not None
+
+
+def confirm_when_rated_by(session: Session, artist_ids: Iterable[int], listeners: int) -> int:
+    """Confirm those of these unconfirmed artists that at least ``listeners`` distinct users
+    rated; returns how many."""
+    ids = list(artist_ids)
+    if not ids:
+        return 0
+    enough = (
+        select(Rating.artist_id)
+        .where(Rating.artist_id.in_(ids))
+        .group_by(Rating.artist_id)
+        .having(func.count(func.distinct(Rating.user_id)) >= listeners)
+    )
+    return confirm_artists(session, session.execute(enough).scalars())
 
 
 def unconfirmed_artists(session: Session) -> list[Artist]:
@@ -160,16 +195,23 @@ def most_rated_by_name_keys(
 
 
 def add_spotify_artist(
-    session: Session, name: str, spotify_id: str, image_url: str | None, lastfm_url: str | None
+    session: Session,
+    name: str,
+    spotify_id: str,
+    image_url: str | None,
+    lastfm_url: str | None,
+    added_by: int,
 ) -> Artist:
-    """A catalogue entry for an artist known by its Spotify id (confirmed: Spotify names it)."""
+    """An artist a user's Spotify import brought: theirs (and their fellow listeners') alone
+    until enough listeners or the operator confirm it, like one added by hand."""
     artist = Artist(
         name=name,
         name_key=fold_name(name),
         lastfm_url=lastfm_url,
         spotify_id=spotify_id,
         image_url=image_url,
-        confirmed=True,
+        added_by=added_by,
+        confirmed=False,
     )
     session.add(artist)
     session.flush()

@@ -12,13 +12,13 @@ from musicrec.db import artists, queries
 from musicrec.db.models import Artist
 from musicrec.db.types import utcnow
 from musicrec.integrations.lastfm import artist_page_url, checked_page_url
-from musicrec.names import fold_name, has_unprintable
+from musicrec.names import MAX_NAME_LENGTH as MAX_NAME_LENGTH  # re-exported: the rule
+from musicrec.names import name_problem, tidy_name
 from musicrec.services.errors import InvalidInput, LimitReached
 from musicrec.services.popular_artists import PopularArtists
 from musicrec.services.recomputed import Recomputed
 from musicrec.services.search import Entry, Match, SearchIndexCache
 
-MAX_NAME_LENGTH = 200
 MAX_ADDITIONS_PER_DAY = 20
 
 
@@ -84,24 +84,22 @@ class Catalogue:
         return found
 
     def get(self, session: Session, artist_id: int, viewer: int | None = None) -> ArtistView | None:
-        """The artist, if ``viewer`` may see it (an unconfirmed one: only who added it)."""
+        """The artist, if ``viewer`` may see it (an unconfirmed one: who added it, and who
+        rated it, as a listener whose Spotify import met it)."""
         artist = artists.get_artist(session, artist_id)
-        return ArtistView.of(artist) if artist and _visible(artist, viewer) else None
+        return (
+            ArtistView.of(artist) if artist and artists.may_see(session, artist, viewer) else None
+        )
 
     def add(self, session: Session, name: str, user_id: int) -> tuple[ArtistView, bool]:
         """Add an artist missing from the catalogue; an existing one of that name is returned.
 
         The new artist is the user's alone until the operator confirms it, and a user adds at
         most ``MAX_ADDITIONS_PER_DAY`` a day (``LimitReached``)."""
-        name = " ".join(name.split())
-        if not name or not fold_name(name):
-            raise InvalidInput({"name": "Give the artist's name."})
-        if has_unprintable(name):
-            raise InvalidInput(
-                {"name": "Use visible characters only (no control or format characters)."}
-            )
-        if len(name) > MAX_NAME_LENGTH:
-            raise InvalidInput({"name": f"Use at most {MAX_NAME_LENGTH} characters."})
+        name = tidy_name(name)
+        problem = name_problem(name)
+        if problem is not None:
+            raise InvalidInput({"name": problem})
         existing = [a for a in artists.find_by_name(session, name) if _visible(a, user_id)]
         exact = [artist for artist in existing if artist.name == name] or existing
         if exact:

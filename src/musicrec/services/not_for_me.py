@@ -20,9 +20,9 @@ class DislikeView:
 
 
 def visible_artist(session: Session, user_id: int, artist_id: int) -> ArtistView:
-    """The artist if the user may see it (confirmed, or added by them); NotFound otherwise."""
+    """The artist if the user may see it (``artists.may_see``); NotFound otherwise."""
     artist = artists.get_artist(session, artist_id)
-    if artist is None or not (artist.confirmed or artist.added_by == user_id):
+    if artist is None or not artists.may_see(session, artist, user_id):
         raise NotFound("No artist has this id.")
     return ArtistView.of(artist)
 

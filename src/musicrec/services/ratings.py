@@ -35,7 +35,7 @@ def rate(session: Session, user_id: int, artist_id: int, value: object) -> tuple
     """Set the user's rating of an artist; returns it and whether it is new."""
     rating_value = check_rating(value)
     artist = artists.get_artist(session, artist_id)
-    if artist is None or not (artist.confirmed or artist.added_by == user_id):
+    if artist is None or not artists.may_see(session, artist, user_id):
         raise NotFound("No artist has this id.")
     row, created = rating_rows.set_rating(session, user_id, artist_id, rating_value)
     return RatingView(ArtistView.of(artist), row.rating, row.source, row.updated_at), created

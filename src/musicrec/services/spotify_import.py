@@ -12,9 +12,14 @@ several signals gets the highest:
 | artist of saved tracks: 1 / 2-4 / 5+ tracks  | 5 / 6 / 7       |||
 | artist of recently played: 1 / 2-4 / 5+ plays | 4 / 5 / 6      |||
 
-Artists are matched by Spotify id, then by folded name (several candidates: the most-rated
-wins); others are added with their Spotify id. A rating the user set by hand (or imported from
-Last.fm) is never overwritten; importing again changes nothing that did not change on Spotify.
+Artists are matched by Spotify id, then by folded name among the artists the user may see
+(several candidates: the most-rated wins); a matched shared artist is rated, never changed. The
+others follow the rules of artists a user adds (``names.name_problem``: printable, bounded
+length; a bad name is skipped, ``refused``) and become the user's private additions, a bounded
+number a day; a listener whose import meets one rates it privately, and ``LISTENERS_TO_CONFIRM``
+listeners (or the operator) make it everyone's. A rating the user set by hand (or imported
+from Last.fm) is never overwritten; importing again changes nothing that did not change on
+Spotify.
 A section Spotify fails to give is reported in ``not_imported`` while the rest is kept.
 
 Imported ratings have source "spotify": the user's own, used for their recommendations by
@@ -24,9 +29,11 @@ fold-in, never to train the shared model (Spotify's developer terms).
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -36,11 +43,13 @@ from sqlalchemy.orm import Session
 from musicrec.config import Settings
 from musicrec.db import artists as artist_rows
 from musicrec.db import ratings as rating_rows
+from musicrec.db.models import Artist
 from musicrec.db.session import transaction
+from musicrec.db.types import utcnow
 from musicrec.integrations.http_retries import RetryingHttp, UpstreamError
-from musicrec.integrations.lastfm import artist_page_url
+from musicrec.integrations.lastfm import artist_page_url, checked_page_url
 from musicrec.integrations.spotify.web_api import SpotifyArtist, SpotifyTrack, SpotifyWebApi
-from musicrec.names import fold_name
+from musicrec.names import fold_name, name_problem, tidy_name
 from musicrec.services.errors import ServiceError
 from musicrec.services.spotify_connection import EngineTokens, SpotifyDisabled, status
 
@@ -60,6 +69,14 @@ SECTIONS = (
     ("recently played", "played"),
 )
 Progress = Callable[[float], None]
+# An artist the catalogue does not know becomes the importer's private addition; it is
+# everyone's once this many distinct users have it in their libraries (or the operator says so).
+LISTENERS_TO_CONFIRM = 3
+# New artists one user's imports may add in a day (a typical library brings about 300);
+# the rest are skipped and counted (``over_limit``), the ratings of known artists still written.
+MAX_IMPORTED_ADDITIONS_PER_DAY = 500
+SPOTIFY_ID = re.compile(r"[0-9A-Za-z]{1,64}")  # base-62 ids (22 characters today)
+MAX_PICTURE_URL = 1024  # the image_url column
 
 
 @dataclass
@@ -129,32 +146,70 @@ def read_library(api: SpotifyWebApi, progress: Progress) -> LibrarySignals:
     return signals
 
 
-def store_ratings(session: Session, user_id: int, signals: LibrarySignals) -> dict[str, int]:
-    """Match or add the artists and write the ratings; the counts of what happened."""
-    wanted = signal_ratings(signals)
-    by_id = artist_rows.by_spotify_ids(session, wanted)
-    keys = {fold_name(signals.artists[sid].name) for sid in wanted if sid not in by_id}
-    by_name = artist_rows.most_rated_by_name_keys(session, keys, user_id)
-    added = 0
-    catalogue_ratings: dict[int, int] = {}
-    for spotify_id, value in wanted.items():
+def _usable(signals: LibrarySignals, wanted: dict[str, int]) -> dict[str, SpotifyArtist]:
+    """The artists whose Spotify id and name pass the catalogue's rules (names tidied), by
+    id; the others are skipped (``refused``), never matched by name nor added."""
+    usable: dict[str, SpotifyArtist] = {}
+    for spotify_id in wanted:
         found = signals.artists[spotify_id]
+        name = tidy_name(found.name)
+        if SPOTIFY_ID.fullmatch(spotify_id) and name_problem(name) is None:
+            usable[spotify_id] = replace(found, name=name)
+    return usable
+
+
+def _picture(url: str | None) -> str | None:
+    """Spotify's picture link, if it is a web link that fits the column."""
+    checked = checked_page_url(url) if url else None
+    return checked if checked and len(checked) <= MAX_PICTURE_URL else None
+
+
+def store_ratings(session: Session, user_id: int, signals: LibrarySignals) -> dict[str, int]:
+    """Match or add the artists and write the ratings; the counts of what happened.
+
+    A match by Spotify id, else by folded name among the artists the user may see, is rated as
+    it is: an import never changes a shared artist (its picture, its Spotify id). Any other
+    artist becomes the user's private addition, at most ``MAX_IMPORTED_ADDITIONS_PER_DAY`` a
+    day (the strongest signals first; the rest ``over_limit``)."""
+    wanted = signal_ratings(signals)
+    usable = _usable(signals, wanted)
+    counts = {"added": 0, "rated": 0, "kept_manual": 0, "skipped": 0}
+    counts |= {"refused": len(wanted) - len(usable), "over_limit": 0}
+    by_id = artist_rows.by_spotify_ids(session, usable)
+    keys = {fold_name(found.name) for sid, found in usable.items() if sid not in by_id}
+    by_name = artist_rows.most_rated_by_name_keys(session, keys, user_id)
+    since = utcnow() - timedelta(days=1)
+    room = MAX_IMPORTED_ADDITIONS_PER_DAY - artist_rows.count_added_since(
+        session, user_id, since, imported=True
+    )
+    catalogue_ratings: dict[int, int] = {}
+    touched: dict[int, Artist] = {}
+    for spotify_id in sorted(usable, key=lambda sid: -wanted[sid]):  # stable: strongest first
+        found, value = usable[spotify_id], wanted[spotify_id]
         artist = by_id.get(spotify_id) or by_name.get(fold_name(found.name))
         if artist is not None and artist.spotify_id not in (None, spotify_id):
             artist = None  # its name twin in this import took it: a different artist
         if artist is None:
+            if room <= 0:
+                counts["over_limit"] += 1
+                continue
             artist = artist_rows.add_spotify_artist(
-                session, found.name, spotify_id, found.image_url, artist_page_url(found.name)
+                session,
+                found.name,
+                spotify_id,
+                _picture(found.image_url),
+                artist_page_url(found.name),
+                added_by=user_id,
             )
-            added += 1
-        elif artist.spotify_id is None:
-            artist.spotify_id = spotify_id
-        if artist.image_url is None and found.image_url:
-            artist.image_url = found.image_url
+            room -= 1
+            counts["added"] += 1
+        elif not artist.confirmed and artist.added_by == user_id:  # the user's own addition
+            artist.spotify_id = artist.spotify_id or spotify_id
+            artist.image_url = artist.image_url or _picture(found.image_url)
+        touched[artist.id] = artist
         catalogue_ratings[artist.id] = max(catalogue_ratings.get(artist.id, 0), value)
     session.flush()
     existing = rating_rows.ratings_of_artists(session, user_id, list(catalogue_ratings))
-    counts = {"added": added, "rated": 0, "kept_manual": 0, "skipped": 0}
     for artist_id, value in catalogue_ratings.items():
         current = existing.get(artist_id)
         if current is not None and current[1] != "spotify":
@@ -164,6 +219,9 @@ def store_ratings(session: Session, user_id: int, signals: LibrarySignals) -> di
         else:
             rating_rows.set_rating(session, user_id, artist_id, value, source="spotify")
             counts["rated"] += 1
+    session.flush()
+    private = [artist.id for artist in touched.values() if not artist.confirmed]
+    artist_rows.confirm_when_rated_by(session, private, LISTENERS_TO_CONFIRM)
     return counts
 
 

@@ -94,7 +94,7 @@ def disconnect_spotify() -> tuple[str, int]:
 @require_user
 def import_spotify() -> tuple[Response, int]:
     """Import my Spotify library as ratings (a job; its result counts added, rated,
-    kept_manual, skipped and requests)"""
+    kept_manual, skipped, refused, over_limit and requests)"""
     _enabled()
     session = db_session()
     if not spotify_connection.status(session, _user_id()).connected:

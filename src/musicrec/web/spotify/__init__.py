@@ -1,5 +1,7 @@
 """Connecting a Spotify account: off to the accounts service and back (OAuth with PKCE).
 
+Connecting starts from a POST with the CSRF token (the account page's button); a GET only shows
+the button.
 The ``state`` and the PKCE verifier wait in the signed session cookie between the two steps;
 a callback whose ``state`` differs is refused. Without client credentials these pages are 404.
 """
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask import session as flask_session
@@ -16,10 +19,12 @@ from werkzeug.wrappers import Response
 from musicrec.services import spotify_connection
 from musicrec.web.auth.guard import current_user, login_required, settings
 from musicrec.web.db import db_session
+from musicrec.web.security import CONTENT_SECURITY_POLICY
 
 blueprint = Blueprint("spotify", __name__, url_prefix="/spotify")
 log = logging.getLogger("musicrec.spotify")
 PENDING = "spotify_authorization"
+CONNECT_FORM_PAGES = frozenset({"auth.account", "spotify.connect_page"})
 
 
 def _user_id() -> int:
@@ -34,10 +39,33 @@ def hidden_without_credentials() -> None:
         abort(404)
 
 
+@blueprint.after_app_request
+def let_the_connect_form_reach_spotify(response: Response) -> Response:
+    """The connect form's POST is answered by a redirect to Spotify's accounts service, and
+    browsers hold a form's redirects to the page's CSP ``form-action`` ('self'): on the pages
+    showing the form, that one origin is added to it."""
+    spotify = settings().spotify
+    if request.endpoint in CONNECT_FORM_PAGES and spotify.enabled:
+        accounts = urlsplit(spotify.accounts_url)
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'", f"form-action 'self' {accounts.scheme}://{accounts.netloc}"
+        )
+    return response
+
+
 @blueprint.get("/connect")
 @login_required
+def connect_page() -> str:
+    """A page with the connect button: a GET (another site's link) never starts the
+    authorisation, which would re-connect a user who disconnected."""
+    return render_template("spotify/connect.html")
+
+
+@blueprint.post("/connect")
+@login_required
 def connect() -> Response:
-    """Send the user to Spotify to authorise the app."""
+    """Send the user to Spotify to authorise the app (the form on the account page, with its
+    CSRF token)."""
     started = spotify_connection.start(settings().spotify)
     flask_session[PENDING] = {"state": started.state, "verifier": started.code_verifier}
     return redirect(started.url)

@@ -324,7 +324,8 @@ function setUpSpotifyImport() {
 }
 
 function importSummary(result) {
-  let text = `${result.rated} ratings imported, ${result.added} artists added to the catalogue, ${result.kept_manual} of your own ratings kept, ${result.skipped} unchanged (${result.requests} requests to Spotify).`;
+  let text = `${result.rated} ratings imported, ${result.added} new artists added for you alone (until confirmed), ${result.kept_manual} of your own ratings kept, ${result.skipped} unchanged (${result.requests} requests to Spotify).`;
+  if (result.refused || result.over_limit) text += ` Not added: ${result.refused ?? 0} with a name the catalogue refuses, ${result.over_limit ?? 0} over the day's limit of new artists.`;
   if (result.not_imported?.length) text += ` Not imported: ${result.not_imported.join("; ")}.`;
   return text;
 }
