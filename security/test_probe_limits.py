@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 import sys
-import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 import requests
+from tests.bursts import burst
 from tests.live_server import serving
 
 from musicrec.db import rate_limits
@@ -54,22 +54,6 @@ def limited(target: Target) -> Iterator[str]:
         _forget_counts(env["MUSICREC_DATABASE_URL"])
 
 
-def _burst(send: Callable[[int], int]) -> list[int]:
-    start = threading.Barrier(BURST)
-    statuses = [0] * BURST
-
-    def one(number: int) -> None:
-        start.wait()
-        statuses[number] = send(number)
-
-    threads = [threading.Thread(target=one, args=(n,)) for n in range(BURST)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return statuses
-
-
 def test_a_burst_from_one_address_gets_exactly_the_limit(
     target: Target,
     limited: str,
@@ -85,7 +69,7 @@ def test_a_burst_from_one_address_gets_exactly_the_limit(
             timeout=60,
         ).status_code
 
-    signups = _burst(sign_up)
+    signups = burst(sign_up, BURST)
     browser = requests.Session()
     token = _CSRF.search(browser.get(f"{limited}/forgot-password", timeout=30).text)
     assert token, "no CSRF token on the password-reset page"
@@ -99,7 +83,7 @@ def test_a_burst_from_one_address_gets_exactly_the_limit(
             timeout=60,
         ).status_code
 
-    resets = _burst(ask_reset)
+    resets = burst(ask_reset, BURST)
 
     summary = (
         f"sign-ups: {signups.count(201)}/{BURST} passed, {signups.count(429)} 429; "

@@ -31,6 +31,7 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from musicrec.config import SpotifySettings
 from tests.conftest import REPO_ROOT, _unavailable
 
 SPOTIFY_CONTRACT = Path(
@@ -40,6 +41,20 @@ SPOTIFY_CONTRACT = Path(
 PRISM = REPO_ROOT / "node_modules" / "@stoplight" / "prism-cli" / "dist" / "index.js"
 PRISM_START_TIMEOUT = 60.0
 CLIENT_ID, CLIENT_SECRET = "test-client-id", "test-client-secret"
+
+
+def spotify_on(accounts_url: str, api_url: str) -> SpotifySettings:
+    """Spotify settings that point at the local stand-ins, with a fresh token key."""
+    from cryptography.fernet import Fernet
+
+    return SpotifySettings(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        redirect_uri="http://127.0.0.1:5000/spotify/callback",
+        accounts_url=accounts_url,
+        api_url=api_url,
+        token_key=Fernet.generate_key().decode(),
+    )
 
 
 def free_port() -> int:

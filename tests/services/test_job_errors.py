@@ -16,18 +16,17 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
 from musicrec import create_app
-from musicrec.config import Settings, SpotifySettings
+from musicrec.config import Settings
 from musicrec.db import job_rows
 from musicrec.db.session import transaction
 from musicrec.services import jobs
 from musicrec.services.job_running import run_job
-from tests.spotify_fixtures import CLIENT_ID, CLIENT_SECRET, AccountsStandIn
+from tests.spotify_fixtures import AccountsStandIn, spotify_on
 
 PASSWORD = "a long enough passphrase"
 _CSRF = re.compile(r'name="csrf-token" content="([^"]+)"|name="csrf_token" value="([^"]+)"')
@@ -57,14 +56,7 @@ def spotify_settings(
     return replace(
         settings,
         rate_limits="off",
-        spotify=SpotifySettings(
-            client_id=CLIENT_ID,
-            client_secret=CLIENT_SECRET,
-            redirect_uri="http://127.0.0.1:5000/spotify/callback",
-            accounts_url=accounts_standin.url,
-            api_url=prism_url,
-            token_key=Fernet.generate_key().decode(),
-        ),
+        spotify=spotify_on(accounts_standin.url, prism_url),
     )
 
 

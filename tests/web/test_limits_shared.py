@@ -9,8 +9,7 @@ to either worker).
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from musicrec import create_app
 from musicrec.config import Settings
 from musicrec.db.models import RateLimitCounter
 from musicrec.db.session import transaction
+from tests.bursts import burst
 from tests.live_server import LiveServer, instance_env, prepare_instance, serving
 
 LIMIT = 10
@@ -46,23 +46,6 @@ def server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
         yield live
 
 
-def burst(send: Callable[[int], int]) -> list[int]:
-    """``BURST`` requests sent at the same moment from threads; their statuses."""
-    start = threading.Barrier(BURST)
-    statuses = [0] * BURST
-
-    def one(number: int) -> None:
-        start.wait()
-        statuses[number] = send(number)
-
-    threads = [threading.Thread(target=one, args=(n,)) for n in range(BURST)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return statuses
-
-
 def csrf(session: requests.Session, url: str) -> str:
     page = session.get(url, timeout=30)
     match = _CSRF.search(page.text)
@@ -82,7 +65,7 @@ def test_a_burst_of_signups_and_reset_requests_lets_exactly_the_limit_through(
             timeout=60,
         ).status_code
 
-    signups = burst(sign_up)
+    signups = burst(sign_up, BURST)
 
     browser = requests.Session()
     token = csrf(browser, f"{server.base_url}/forgot-password")
@@ -96,7 +79,7 @@ def test_a_burst_of_signups_and_reset_requests_lets_exactly_the_limit_through(
             timeout=60,
         ).status_code
 
-    resets = burst(ask_reset)
+    resets = burst(ask_reset, BURST)
 
     assert sorted(signups) == [201] * LIMIT + [429] * (BURST - LIMIT), (
         f"{signups.count(201)} of {BURST} sign-ups passed: {signups}"

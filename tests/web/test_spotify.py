@@ -10,18 +10,21 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, select, update
 
 from musicrec import create_app
-from musicrec.config import Settings, SpotifySettings
+from musicrec.config import Settings
 from musicrec.db.models import Rating, SpotifyLink
 from musicrec.db.session import transaction
 from musicrec.db.types import utcnow
 from musicrec.services.job_running import run_job
-from tests.spotify_fixtures import CLIENT_ID, CLIENT_SECRET, AccountsStandIn, LastfmStandIn
+from tests.spotify_fixtures import (
+    AccountsStandIn,
+    LastfmStandIn,
+    spotify_on,
+)
 from tests.web.conftest import api_signup, bearer, csrf_from, page_signup
 
 
@@ -35,14 +38,7 @@ def app_settings(
     return replace(
         settings,
         rate_limits="off",
-        spotify=SpotifySettings(
-            client_id=CLIENT_ID,
-            client_secret=CLIENT_SECRET,
-            redirect_uri="http://127.0.0.1:5000/spotify/callback",
-            accounts_url=accounts_standin.url,
-            api_url=prism_url,
-            token_key=Fernet.generate_key().decode(),
-        ),
+        spotify=spotify_on(accounts_standin.url, prism_url),
         lastfm_api_key="test-key",
         lastfm_api_url=lastfm_standin.url,
     )

@@ -10,11 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from cryptography.fernet import Fernet
 from flask.testing import FlaskClient
 
-from musicrec.config import Settings, SpotifySettings
-from tests.spotify_fixtures import CLIENT_ID, CLIENT_SECRET, AccountsStandIn
+from musicrec.config import Settings
+from tests.spotify_fixtures import AccountsStandIn, spotify_on
 from tests.web.conftest import csrf_from, page_signup
 
 
@@ -23,14 +22,7 @@ def app_settings(settings: Settings, accounts_standin: AccountsStandIn, prism_ur
     return replace(
         settings,
         rate_limits="off",
-        spotify=SpotifySettings(
-            client_id=CLIENT_ID,
-            client_secret=CLIENT_SECRET,
-            redirect_uri="http://127.0.0.1:5000/spotify/callback",
-            accounts_url=accounts_standin.url,
-            api_url=prism_url,
-            token_key=Fernet.generate_key().decode(),
-        ),
+        spotify=spotify_on(accounts_standin.url, prism_url),
     )
 
 
