@@ -17,7 +17,7 @@ from musicrec.names import name_problem, tidy_name
 from musicrec.services.errors import InvalidInput, LimitReached
 from musicrec.services.popular_artists import PopularArtists
 from musicrec.services.recomputed import Recomputed
-from musicrec.services.search import Entry, Match, SearchIndexCache
+from musicrec.services.search import Entry, Match, SearchIndexCache, with_private
 
 MAX_ADDITIONS_PER_DAY = 20
 
@@ -57,15 +57,28 @@ class Catalogue:
     def search(
         self, session: Session, query: str, limit: int = 10, viewer: int | None = None
     ) -> list[Match]:
-        """Matches ``viewer`` may see: confirmed artists, and the ones they added."""
-        return self.search_cache.index(session).search(query, limit, viewer)
+        """Matches ``viewer`` may see: confirmed artists, and the unconfirmed ones they added or
+        rated (``artists.may_see``)."""
+        return self._search(session, query, limit, viewer)[0]
 
     def search_views(
         self, session: Session, query: str, limit: int, viewer: int | None = None
     ) -> list[ArtistView]:
-        matches = self.search(session, query, limit, viewer)
-        found = self.views(session, {match.id for match in matches})
+        matches, private = self._search(session, query, limit, viewer)
+        found = self.views(session, {match.id for match in matches if match.id not in private})
+        found |= {i: ArtistView.of(entry) for i, entry in private.items()}
         return [found[m.id] for m in matches if m.id in found]
+
+    def _search(
+        self, session: Session, query: str, limit: int, viewer: int | None
+    ) -> tuple[list[Match], dict[int, Entry]]:
+        """The matches, and the viewer's unconfirmed artists by id: the shared index holds the
+        confirmed catalogue, the viewer's own are read apart (one indexed query)."""
+        found = self.search_cache.index(session).search(query, limit)
+        if viewer is None:
+            return found, {}
+        private = _private_entries(session, viewer)
+        return with_private(found, private, query, limit), {e.id: e for e in private}
 
     def views(self, session: Session, artist_ids: set[int]) -> dict[int, ArtistView]:
         """The artists' views, from the in-memory index (no query on the serving path); the
@@ -128,6 +141,13 @@ def _search_entries(session: Session, after_id: int = 0) -> list[Entry]:
     return [
         Entry(e.id, e.name, e.raters, e.owner, e.lastfm_url, e.image_url)
         for e in artists.catalogue_entries(session, after_id)
+    ]
+
+
+def _private_entries(session: Session, viewer: int) -> list[Entry]:
+    return [
+        Entry(e.id, e.name, e.raters, e.owner, e.lastfm_url, e.image_url)
+        for e in artists.private_entries(session, viewer)
     ]
 
 

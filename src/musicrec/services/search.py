@@ -8,6 +8,11 @@ A short prefix ("th") matches thousands of names: they are a contiguous run of t
 ranked with NumPy rather than one by one in Python, so such a query costs about what a rare
 one does.
 
+The index is shared by every user, so it holds the confirmed catalogue only: a user's own
+unconfirmed artists (added or rated by them) are looked up apart for each search and searched
+with the same rules in a small index of their own (``with_private``), so other users' additions,
+however many, cost a search nothing.
+
 A query with no letter or digit ("!!!", ":(") has no words to match: it is matched on the
 folded names with their punctuation kept instead, so every name can be found by typing it.
 """
@@ -105,13 +110,18 @@ class ArtistSearchIndex:
 
     def search(self, query: str, limit: int = 10, viewer: int | None = None) -> list[Match]:
         """The best ``limit`` matches that ``viewer`` may see (all confirmed artists, and the
-        ones they added themselves)."""
+        ones they added themselves). Each owned entry costs every search: the shared index
+        holds none (``shared_entries``)."""
         found = self._search(query, limit + len(self.owners))
         return [
             match
             for match in found
             if self.owners.get(match.id) is None or self.owners.get(match.id) == viewer
         ][:limit]
+
+    def matches(self, query: str, limit: int = 10) -> list[Match]:
+        """The best ``limit`` matches among all the entries, whoever owns them."""
+        return self._search(query, limit)
 
     def _search(self, query: str, limit: int) -> list[Match]:
         words = search_words(query)
@@ -230,6 +240,27 @@ def _word_starts(words: str) -> list[int]:
     return [0] + [i + 1 for i, char in enumerate(words) if char == " "]
 
 
+def shared_entries(entries: Iterable[Entry]) -> list[Entry]:
+    """The entries every user may find: the confirmed ones (no owner)."""
+    return [entry for entry in entries if entry.owner is None]
+
+
+def with_private(
+    found: Sequence[Match], private: Sequence[Entry], query: str, limit: int
+) -> list[Match]:
+    """The shared index's matches ``found`` joined with the searcher's own unconfirmed
+    ``private`` entries matched by the same rules: ranked by how they match, then by raters
+    (fuzzy ones keep their order, by closeness), the shared ones first on a tie."""
+    if not private:
+        return list(found[:limit])
+    mine = ArtistSearchIndex(private).matches(query, limit)
+    merged = sorted(
+        [*found, *mine],  # sorted() is stable: each list keeps its own order on a tie
+        key=lambda match: (match.kind, 0 if match.kind == FUZZY else -match.raters),
+    )
+    return merged[:limit]
+
+
 class LayeredIndex:
     """A large index built once plus a small one of the artists added since, searched together:
     an addition costs a rebuild of the small index only, not of the whole catalogue's."""
@@ -246,7 +277,7 @@ class LayeredIndex:
         return LayeredIndex(self.base, [*self.added, *entries])
 
     def get(self, artist_id: int) -> Entry | None:
-        """The artist's entry, whoever may see it (the caller decides that)."""
+        """The confirmed artist's entry (None for an unconfirmed one, or one not loaded yet)."""
         return self.recent.by_id.get(artist_id) or self.base.by_id.get(artist_id)
 
     def search(self, query: str, limit: int = 10, viewer: int | None = None) -> list[Match]:
@@ -258,9 +289,10 @@ class LayeredIndex:
 
 
 class SearchIndexCache:
-    """One index per process, kept in step with the catalogue (checked every few seconds):
-    artists added since the last check are loaded alone and layered on; anything else that
-    changed the catalogue (a removal, a large batch) rebuilds the whole index."""
+    """One index per process of the confirmed catalogue, kept in step with it (checked every
+    few seconds): artists added since the last check are loaded alone and the confirmed ones
+    layered on; anything else that changed the catalogue (a removal, a confirmation, a large
+    batch) rebuilds the whole index."""
 
     def __init__(
         self,
@@ -291,7 +323,7 @@ class SearchIndexCache:
         with self._lock:
             version = self._catalogue_version(session)
             if self._index is None or self._version is None:
-                self._index = LayeredIndex(ArtistSearchIndex(self._load_entries(session)))
+                self._index = self._built(session)
             elif version != self._version:
                 self._index = self._updated(session, self._index, self._version, version)
             self._version = version
@@ -305,13 +337,18 @@ class SearchIndexCache:
         old: tuple[int, ...],
         new: tuple[int, ...],
     ) -> LayeredIndex:
-        """Layer the new artists on when additions are all that changed: the version is
-        (highest id, count[, unconfirmed count]) and only grew by exactly what was loaded."""
+        """Layer the new confirmed artists on when additions are all that changed: the version
+        is (highest id, count[, unconfirmed count]) and only grew by exactly what was loaded
+        (unconfirmed ones included, though the shared index leaves them out)."""
         grew = [after - before for before, after in zip(old, new, strict=True)]
         if new[0] > old[0] and grew[1] > 0 and self._load_entries_after is not None:
             added = self._load_entries_after(session, old[0])
-            hidden = sum(1 for entry in added if entry.owner is not None)
-            fits = len(index.added) + len(added) <= self._max_layered
+            shared = shared_entries(added)
+            hidden = len(added) - len(shared)
+            fits = len(index.added) + len(shared) <= self._max_layered
             if len(added) == grew[1] and grew[2:] in ([], [hidden]) and fits:
-                return index.with_added(added)
-        return LayeredIndex(ArtistSearchIndex(self._load_entries(session)))
+                return index.with_added(shared) if shared else index
+        return self._built(session)
+
+    def _built(self, session: Session) -> LayeredIndex:
+        return LayeredIndex(ArtistSearchIndex(shared_entries(self._load_entries(session))))
