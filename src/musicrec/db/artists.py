@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, func, select, union_all, update
 from sqlalchemy.orm import Session
 
 from musicrec.db.models import Artist, Rating
@@ -62,6 +62,35 @@ def catalogue_entries(session: Session, after_id: int = 0) -> list[CatalogueEntr
     ]
 
 
+def private_entries(session: Session, viewer: int) -> list[CatalogueEntry]:
+    """The unconfirmed artists ``viewer`` may see (``may_see``: added or rated by them) as
+    search index entries, in id order. Found through the viewer's own rows only (the index on
+    artists(added_by, created_at), ratings' unique (user_id, artist_id), then the artists by
+    id): other users' additions cost nothing, however many."""
+    raters = (
+        select(func.count())
+        .where(Rating.artist_id == Artist.id)
+        .correlate(Artist)
+        .scalar_subquery()
+    )
+    columns = (Artist.id, Artist.name, raters, Artist.added_by, Artist.lastfm_url, Artist.image_url)
+    added = select(*columns).where(Artist.added_by == viewer, Artist.confirmed.is_(False))
+    rated = (
+        select(*columns)
+        .join(Rating, Rating.artist_id == Artist.id)
+        .where(
+            Rating.user_id == viewer,
+            Artist.confirmed.is_(False),
+            Artist.added_by != viewer,  # (an unconfirmed artist always has its adder)
+        )
+    )
+    rows = session.execute(union_all(added, rated).order_by("id"))
+    return [
+        CatalogueEntry(id, name, int(count), added_by, lastfm_url, image)
+        for id, name, count, added_by, lastfm_url, image in rows
+    ]
+
+
 def catalogue_version(session: Session) -> tuple[int, int, int]:
     """(highest id, count, unconfirmed count): changes whenever an artist is added, removed
     or confirmed."""
@@ -100,6 +129,25 @@ def may_see(session: Session, artist: Artist, viewer: int | None) -> bool:
         return True
     rated = select(Rating.id).where(Rating.user_id == viewer, Rating.artist_id == artist.id)
     return session.execute(rated).first() is not None
+
+
+def visible_among(session: Session, artist_ids: Iterable[int], viewer: int) -> dict[int, bool]:
+    """Of these artists, those ``viewer`` may see (``may_see``), each with whether it is
+    confirmed: one query per 500 ids, plain rows, for an import's thousands of rows."""
+    ids = list(artist_ids)
+    rated_by_viewer = (
+        select(Rating.id).where(Rating.user_id == viewer, Rating.artist_id == Artist.id).exists()
+    )
+    found: dict[int, bool] = {}
+    for start in range(0, len(ids), 500):  # bound the IN list
+        rows = session.execute(
+            select(Artist.id, Artist.confirmed).where(
+                Artist.id.in_(ids[start : start + 500]),
+                Artist.confirmed.is_(True) | (Artist.added_by == viewer) | rated_by_viewer,
+            )
+        )
+        found.update({artist_id: bool(confirmed) for artist_id, confirmed in rows})
+    return found
 
 
 def confirm_when_rated_by(session: Session, artist_ids: Iterable[int], listeners: int) -> int:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import CursorResult, delete, func, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from musicrec.db.dialect import upsert_insert
-from musicrec.db.models import Rating
+from musicrec.db.models import Artist, Rating
 from musicrec.db.trainable import trainable_ratings
 from musicrec.db.types import utcnow
 
@@ -32,6 +32,37 @@ def user_ratings(session: Session, user_id: int) -> list[Rating]:
             .options(joinedload(Rating.artist))
             .where(Rating.user_id == user_id)
             .order_by(Rating.updated_at.desc(), Rating.id.desc())
+        ).scalars()
+    )
+
+
+# Each listing order ends with the rating's id, so pages never overlap or skip a row.
+LISTING_ORDERS = {
+    "date": (Rating.updated_at.desc(), Rating.id.desc()),
+    "rating": (Rating.rating.desc(), Rating.updated_at.desc(), Rating.id.desc()),
+    "name": (Artist.name_key, Rating.updated_at.desc(), Rating.id.desc()),
+}
+
+
+def user_ratings_page(
+    session: Session,
+    user_id: int,
+    order: str,
+    offset: int,
+    limit: int,
+    artist_ids: list[int] | None = None,
+) -> list[Rating]:
+    """One page of the user's ratings (of ``artist_ids`` only, when given), with their
+    artists, in a ``LISTING_ORDERS`` order."""
+    query = select(Rating).join(Rating.artist).where(Rating.user_id == user_id)
+    if artist_ids is not None:
+        query = query.where(Rating.artist_id.in_(artist_ids))
+    return list(
+        session.execute(
+            query.options(contains_eager(Rating.artist))
+            .order_by(*LISTING_ORDERS[order])
+            .offset(offset)
+            .limit(limit)
         ).scalars()
     )
 
@@ -163,40 +194,3 @@ def stored_ratings(
         ).all()
         found.update({row[0]: StoredRating(row[1], row[2], row[3]) for row in rows})
     return found
-
-
-def write_ratings(
-    session: Session,
-    user_id: int,
-    new: list[tuple[int, int, str]],
-    changed: list[tuple[int, int, str]],
-) -> None:
-    """Insert ``new`` (artist id, value, source) and update ``changed`` (rating id, value,
-    source) in two bulk statements; rows left out keep their ``updated_at``. A rating the
-    same user set meanwhile (another request) stands."""
-    now = utcnow()
-    if new:
-        session.execute(
-            upsert_insert(session, Rating).on_conflict_do_nothing(
-                index_elements=["user_id", "artist_id"]
-            ),
-            [
-                {
-                    "user_id": user_id,
-                    "artist_id": artist_id,
-                    "rating": value,
-                    "source": source,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for artist_id, value, source in new
-            ],
-        )
-    if changed:
-        session.execute(
-            update(Rating),
-            [
-                {"id": rating_id, "rating": value, "source": source, "updated_at": now}
-                for rating_id, value, source in changed
-            ],
-        )

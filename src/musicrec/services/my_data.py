@@ -26,12 +26,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from musicrec.db import artists, dislikes, ratings
+from musicrec.db import artists, dislikes, rating_import, ratings
 from musicrec.db import recommendations as stored
 from musicrec.db.models import RATING_MAX, RATING_MIN
+from musicrec.db.session import read_transaction
 from musicrec.db.trainable import is_trainable_source
+from musicrec.db.types import utcnow
 from musicrec.services import provenance
 from musicrec.services.errors import InvalidInput, UnknownReference
 from musicrec.services.preferences import preferences_of
@@ -161,7 +164,8 @@ class ImportReport:
 
 
 def import_json(session: Session, user_id: int, payload: object, secret_key: str) -> ImportReport:
-    """Import the ``ratings`` and ``dislikes`` of an export's JSON."""
+    """Import the ``ratings`` and ``dislikes`` of an export's JSON (transactions: ``_write``)."""
+    session.commit()  # hold no lock (SQLite's write lock, for a POST) while reading the rows
     if not isinstance(payload, dict):
         raise InvalidInput({"body": "Send the JSON object of an export."})
     unknown = set(payload) - {"ratings", "dislikes", "recommendations", "settings"}
@@ -189,7 +193,8 @@ def import_json(session: Session, user_id: int, payload: object, secret_key: str
 
 
 def import_csv(session: Session, user_id: int, text: str, secret_key: str) -> ImportReport:
-    """Import the ``rating`` and ``not_for_me`` rows of an export's CSV."""
+    """Import the ``rating`` and ``not_for_me`` rows of an export's CSV (see ``_write``)."""
+    session.commit()  # hold no lock (SQLite's write lock, for a POST) while reading the rows
     reader = csv.DictReader(io.StringIO(text))
     missing = {"kind", "artist_id"} - set(reader.fieldnames or ())
     if missing:
@@ -267,39 +272,51 @@ def _rating(row: _Row) -> int:
 def _write(
     session: Session, user_id: int, liked: list[_Row], against: list[_Row], secret_key: str
 ) -> ImportReport:
-    """Check every row, then write them all in bulk (the caller commits, or rolls back on
-    error). A later row for the same artist wins; a rating at the imported value and source
-    is not written at all."""
+    """Check every row, then write them all at once, holding no lock while checking.
+
+    The import runs its own transactions: it has committed what the caller's session held
+    (on SQLite a POST's session holds the write lock from its first query), reads what it
+    needs in a read-only transaction, and writes everything in one short transaction
+    (``db.rating_import``), so the import is all or nothing and another user's request never
+    waits for 20,000 rows to be checked. A later row for the same artist wins; a rating at
+    the imported value and source is not written at all."""
     if len(liked) + len(against) > MAX_IMPORT_ROWS:
         raise InvalidInput({"body": f"At most {MAX_IMPORT_ROWS} rows at a time."})
     rated = [(row, _artist_id(row), _rating(row)) for row in liked]
     marked = [(row, _artist_id(row)) for row in against]
-    found = artists.get_artists(session, {a for _, a, _ in rated} | {a for _, a in marked})
-    for row, artist_id in [(row, a) for row, a, _ in rated] + marked:
-        artist = found.get(artist_id)
-        if artist is None or not artists.may_see(session, artist, user_id):
-            raise UnknownReference({row.where: f"No artist has the id {artist_id}."})
     latest = {artist_id: (row, value) for row, artist_id, value in rated}
-    stored = ratings.stored_ratings(session, user_id, list(latest))
-    new: list[tuple[int, int, str]] = []
-    changed: list[tuple[int, int, str]] = []
-    unchanged = not_for_training = 0
-    for artist_id, (row, value) in latest.items():
-        signed = provenance.signed_source(
+    signed = {
+        artist_id: provenance.signed_source(
             secret_key, user_id, artist_id, value, row.source, row.signature
         )
+        for artist_id, (row, value) in latest.items()
+    }
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    with read_transaction(engine) as reader:
+        visible = artists.visible_among(
+            reader, {a for _, a, _ in rated} | {a for _, a in marked}, user_id
+        )
+        for row, artist_id in [(row, a) for row, a, _ in rated] + marked:
+            if artist_id not in visible:
+                raise UnknownReference({row.where: f"No artist has the id {artist_id}."})
+        stored = ratings.stored_ratings(reader, user_id, list(latest))
+    new: list[rating_import.NewRating] = []
+    changed: list[rating_import.ChangedRating] = []
+    unchanged = not_for_training = 0
+    for artist_id, (_row, value) in latest.items():
         before = stored.get(artist_id)
-        source = provenance.imported_source(before, value, signed)
-        if not (is_trainable_source(source) and found[artist_id].confirmed):
+        source = provenance.imported_source(before, value, signed[artist_id])
+        if not (is_trainable_source(source) and visible[artist_id]):
             not_for_training += 1
         if before is None:
             new.append((artist_id, value, source))
         elif (before.rating, before.source) != (value, source):
-            changed.append((before.id, value, source))
+            changed.append((artist_id, before.id, value, source))
         else:
             unchanged += 1
-    ratings.write_ratings(session, user_id, new, changed)
-    dislikes.add_dislikes(session, user_id, [artist_id for _, artist_id in marked])
+    disliked = sorted({artist_id for _, artist_id in marked})
+    rating_import.merge_import(engine, user_id, new, changed, disliked, utcnow())
     return ImportReport(
         ratings=len(new) + len(changed),
         dislikes=len(marked),

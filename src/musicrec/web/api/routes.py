@@ -8,11 +8,12 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 
-from flask import Response, g, request
+from flask import Response, g, request, url_for
 
-from musicrec.services import accounts, ratings
+from musicrec.services import accounts, rating_pages, ratings
 from musicrec.services.auth import end_session, issue_token
 from musicrec.services.health import database_answers
+from musicrec.services.ratings import SORT_ORDERS
 from musicrec.web.api import api, parse_body, parse_query, require_user
 from musicrec.web.api.answers import (
     ArtistAnswer,
@@ -30,9 +31,11 @@ from musicrec.web.api.answers import (
 )
 from musicrec.web.api.error_answers import ApiError
 from musicrec.web.api.schemas import (
+    MAX_PAGE,
     CountQuery,
     NewArtistBody,
     RatingBody,
+    RatingsQuery,
     SearchQuery,
     SignupBody,
     TokenBody,
@@ -190,12 +193,58 @@ def similar_artists(artist_id: int) -> tuple[Response, int]:
 
 
 @api.get("/me/ratings")
-@documented("ratings", {200: (RatingList, "Ratings")}, errors=(401, 503), signed_in=True)
+@documented(
+    "ratings",
+    {200: (RatingList, "Ratings")},
+    errors=(400, 401, 503),
+    query=RatingsQuery,
+    signed_in=True,
+)
 @require_user
 def my_ratings() -> tuple[Response, int]:
-    """My ratings, most recently changed first"""
-    rows = ratings.my_ratings(db_session(), _user_id())
-    return answer(RatingList.model_validate({"ratings": rows}))
+    """My ratings, a page at a time: most recently changed first (or sort=rating, sort=name)
+
+    Pages never overlap (ties are broken by the rating's id). The ``Link`` header gives the
+    first, previous, next and last pages (RFC 8288) and ``X-Total-Count`` the number of all
+    my ratings; ``artist_ids`` asks for my ratings of a few artists only."""
+    params = parse_query(RatingsQuery)
+    if params.sort not in SORT_ORDERS:
+        raise ApiError(400, "invalid_input", "sort must be date, rating or name.", "sort")
+    wanted = _artist_ids(params.artist_ids)
+    page = rating_pages.ratings_page(
+        db_session(), _user_id(), params.sort, params.page, params.per_page, wanted
+    )
+    response, status = answer(RatingList.model_validate({"ratings": page.ratings}))
+    response.headers["X-Total-Count"] = str(page.total)
+    if wanted is None:
+        response.headers["Link"] = _page_links(page, params.per_page)
+    return response, status
+
+
+def _artist_ids(text: str) -> list[int] | None:
+    """The ``artist_ids`` parameter: None when absent; 400 naming it when not ids."""
+    if not text:
+        return None
+    parts = text.split(",")
+    if len(parts) > MAX_PAGE or not all(p.isascii() and p.isdigit() and len(p) < 11 for p in parts):
+        raise ApiError(
+            400,
+            "invalid_input",
+            f"artist_ids: up to {MAX_PAGE} ids, separated by commas.",
+            "artist_ids",
+        )
+    return [int(part) for part in parts]
+
+
+def _page_links(page: rating_pages.RatingPage, per_page: int) -> str:
+    """The ``Link`` header of a page of my ratings: first, prev, next and last."""
+    targets = {"first": 1, "prev": page.previous, "next": page.next, "last": page.pages}
+    return ", ".join(
+        f"<{url_for('api.my_ratings', page=number, per_page=per_page, sort=page.order)}>; "
+        f'rel="{relation}"'
+        for relation, number in targets.items()
+        if number is not None
+    )
 
 
 @api.put("/me/ratings/<id:artist_id>")

@@ -139,6 +139,21 @@ class SearchQuery(_Query):
     )
 
 
+class RatingsQuery(_Query):
+    page: int = Field(default=1, ge=1, le=1_000_000, description="Which page, from 1")
+    per_page: int = Field(default=100, ge=1, le=100, description="How many ratings a page")
+    sort: str = Field(
+        default="date",
+        max_length=6,
+        description="date (newest first, the default), rating (highest first) or name",
+    )
+    artist_ids: str = Field(
+        default="",
+        max_length=600,
+        description="Only my ratings of these artists: up to 50 ids, separated by commas",
+    )
+
+
 class CountQuery(_Query):
     n: int = Field(default=10, ge=1, le=MAX_PAGE, description="How many artists at most")
 

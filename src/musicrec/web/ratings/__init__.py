@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from musicrec.services import not_for_me, ratings
+from musicrec.services import not_for_me, rating_pages, ratings
 from musicrec.services.recommending import ENOUGH_RATINGS
 from musicrec.web.auth.guard import current_user, login_required, rated_count
 from musicrec.web.db import db_session
@@ -35,17 +35,23 @@ def rate() -> str:
 @blueprint.get("/ratings")
 @login_required
 def mine() -> str:
+    """My ratings, a page at a time (``services.rating_pages``), with links to the others."""
     user = current_user()
     assert user is not None
     order = request.args.get("sort", "date")
     if order not in ratings.SORT_ORDERS:
         order = "date"
+    number = request.args.get("page", "1")
+    page_number = int(number) if number.isascii() and number.isdigit() and len(number) < 7 else 1
     session = db_session()
-    rows = ratings.my_ratings(session, user.id, order)
+    page = rating_pages.ratings_page(session, user.id, order, max(page_number, 1))
+    if page.page > page.pages:  # past the end (ratings removed meanwhile): the last page
+        page = rating_pages.ratings_page(session, user.id, order, page.pages)
     return render_template(
         "ratings/mine.html",
-        ratings=rows,
-        rated_count=len(rows),
+        page=page,
+        ratings=page.ratings,
+        rated_count=page.total,
         sort=order,
         sort_orders=ratings.SORT_ORDERS,
         source_labels=SOURCE_LABELS,

@@ -65,6 +65,15 @@ async function refreshRatedCount() {
 
 const myRatings = new Map();
 
+// My ratings of the artists about to be shown (the list of all of them comes a page at a time).
+async function rememberMyRatings(artistIds) {
+  if (!artistIds.length) return;
+  try {
+    const data = await api("GET", `/api/v1/me/ratings?artist_ids=${artistIds.slice(0, 50).join(",")}`);
+    for (const row of data.ratings) myRatings.set(row.artist.id, row.rating);
+  } catch (error) { /* the cards show no rating: rating still works */ }
+}
+
 // The ten rating buttons of _macros.html's rating_control, for cards built here.
 function ratingControl(artist) {
   const current = myRatings.get(artist.id);
@@ -158,9 +167,6 @@ function setUpSearch() {
   const status = document.getElementById("search-status");
   let timer = null;
   let controller = null;
-  api("GET", "/api/v1/me/ratings").then((data) => {
-    for (const row of data.ratings) myRatings.set(row.artist.id, row.rating);
-  }).catch(() => {});
   input.addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(async () => {
@@ -176,6 +182,7 @@ function setUpSearch() {
           status.textContent = data?.error?.message || "Search failed; try again.";
           return;
         }
+        await rememberMyRatings(data.artists.map((artist) => artist.id));
         results.replaceChildren(...data.artists.map((artist) => artistCard(artist)));
         const found = data.artists.length;
         status.textContent = found ? `${found} ${found === 1 ? "artist" : "artists"} found` : "No artist found: you can add it below.";
@@ -233,9 +240,6 @@ function setUpRecommendations() {
   const fresh = document.getElementById("new-recommendations");
   const past = document.getElementById("past-recommendations");
   const status = document.getElementById("recommendations-status");
-  api("GET", "/api/v1/me/ratings").then((data) => {
-    for (const row of data.ratings) myRatings.set(row.artist.id, row.rating);
-  }).catch(() => {});
   button.addEventListener("click", async () => {
     button.disabled = true;
     status.textContent = "Finding artists for you…";
@@ -247,6 +251,7 @@ function setUpRecommendations() {
         past.querySelectorAll("details[open]").forEach((details) => { details.open = false; });
         past.prepend(pastBatch(moved, fresh.dataset.shownAt));
       }
+      await rememberMyRatings(data.recommendations.map((item) => item.artist.id));
       const items = data.recommendations.map((item) => {
         const because = item.because.length ? el("p", { class: "why", text: `Because you rated ${item.because.map((a) => a.name).join(", ")}` }) : null;
         return artistCard(item.artist, because);
