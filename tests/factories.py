@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from musicrec.datasets import ListeningData
-from musicrec.db.session import read_transaction, transaction
+from musicrec.db.session import transaction
 from musicrec.services.importing import ImportSummary, import_listening_data
 from musicrec.services.training import train_and_publish
 
@@ -93,8 +93,7 @@ def import_in_transaction(engine: Engine, data: ListeningData, **options: Any) -
 
 def train_in_transaction(engine: Engine, model_dir: Path, *args: Any, **overrides: Any) -> Any:
     """Train and publish from the database's ratings, as ``musicrec train`` does."""
-    with read_transaction(engine) as session:
-        return train_and_publish(session, model_dir, *args, **overrides)
+    return train_and_publish(engine, model_dir, *args, **overrides)
 
 
 def seed_two_tastes(

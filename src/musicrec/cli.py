@@ -153,9 +153,9 @@ def train(
     """Train on every rating in the database and publish a new model version.
 
     Implicit ALS starts from the best parameters of `musicrec tune` when a study exists,
-    else from the defaults; flags override either."""
-    from musicrec.services.hyperparameters import tuned_settings
+    else from the defaults; flags override either (as the worker's training jobs do)."""
     from musicrec.services.training import SparkTarget, train_and_publish
+    from musicrec.services.training_settings import InvalidTrainingSettings, plan_training
 
     overrides: dict[str, Any] = {
         "factors": factors,
@@ -166,9 +166,12 @@ def train(
         if kind != "implicit":
             raise click.UsageError("--alpha applies to --kind implicit only.")
         overrides["alpha"] = alpha
-    tuned = tuned_settings(settings.instance_dir, storage) if kind == "implicit" else None
-    if tuned is not None:
-        source = tuned[1]
+    try:
+        plan = plan_training(settings.instance_dir, kind, overrides, storage)
+    except InvalidTrainingSettings as error:
+        raise click.UsageError(str(error)) from None
+    if plan.tuned_from is not None:
+        source = plan.tuned_from
         click.echo(
             f"Using the tuned parameters of study {source['study']} (trial {source['trial']}, "
             f"validation ndcg@10 {source['ndcg@10']:.4f}) where no flag sets them."
@@ -187,17 +190,16 @@ def train(
     elif spark_master or spark_checkpoint_dir:
         raise click.UsageError("--spark-master and --spark-checkpoint-dir need --engine spark.")
     try:
-        with read_transaction(_database(settings)) as session:
-            report = train_and_publish(
-                session,
-                settings.model_dir,
-                kind,
-                keep_versions=settings.keep_models,
-                base=tuned[0] if tuned is not None else None,
-                engine=engine,
-                spark=spark,
-                **overrides,
-            )
+        report = train_and_publish(
+            _database(settings),
+            settings.model_dir,
+            kind,
+            keep_versions=settings.keep_models,
+            base=plan.base,
+            engine=engine,
+            spark=spark,
+            **plan.overrides,
+        )
     except ValueError as error:
         raise click.ClickException(f"{error} The current model stays in place.") from None
     click.echo(

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from musicrec.config import Settings
 from musicrec.datasets import load_lastfm
@@ -53,19 +54,21 @@ def member(db_engine: Engine, tmp_path: Path) -> int:
     artists = [(a, f"Artist {a}") for a in range(1, 7)]
     data = load_lastfm(write_csv_pair(tmp_path / "data", artists=artists, listens=LISTENS))
     import_in_transaction(db_engine, data, location="small")
-    with transaction(db_engine) as session:
+    with Session(db_engine, expire_on_commit=False) as session:  # sign-up commits before hashing
         user = accounts.sign_up(session, "ada", "ada@example.org", PASSWORD)
         rated = session.execute(select(Artist.id).order_by(Artist.id).limit(4)).scalars()
         for value, artist_id in zip((10, 9, 3, 7), rated, strict=False):
             ratings.rate(session, user.id, artist_id, value)
+        session.commit()
         return user.id
 
 
 def _delete(db_engine: Engine, user_id: int) -> None:
-    with transaction(db_engine) as session:
+    with Session(db_engine, expire_on_commit=False) as session:  # commits before verifying
         user = accounts.users.get_user(session, user_id)
         assert user is not None
         accounts.delete_account(session, user, PASSWORD)
+        session.commit()
 
 
 def test_the_workers_check_strips_a_deleted_account_from_every_kept_version(

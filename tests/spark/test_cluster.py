@@ -8,7 +8,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
-from musicrec.db.session import transaction
 from musicrec.engine.artifacts import ModelStore
 from musicrec.services.training import SparkTarget, train_and_publish
 from tests.spark.conftest import CLUSTER_CONF
@@ -30,10 +29,9 @@ def test_a_cluster_trained_model_serves_recommendations_with_reasons(
         standalone_cluster, settings.instance_dir / "spark-checkpoints", CLUSTER_CONF
     )
 
-    with transaction(db_engine) as session:
-        report = train_and_publish(
-            session, settings.model_dir, engine="spark", spark=target, factors=4, iterations=5
-        )
+    report = train_and_publish(
+        db_engine, settings.model_dir, engine="spark", spark=target, factors=4, iterations=5
+    )
 
     meta = ModelStore(settings.model_dir).meta(report.version)
     assert meta["metrics"]["engine"] == "spark" and meta["kind"] == "implicit-als"

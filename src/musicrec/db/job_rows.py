@@ -1,14 +1,17 @@
 """Job rows: created by whoever queues a job, claimed and updated by the worker running it.
 
 State changes are single conditional UPDATEs (``WHERE state = ...``), so two workers can never
-both claim a job, and a reaper never takes back a job its worker finished meanwhile.
+both claim a job, and a reaper never takes back a job its worker finished meanwhile. A run is
+fenced by its attempt number: a run whose job was taken back and claimed again can write neither
+its heartbeat nor its outcome.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from musicrec.db.models import Job
@@ -29,6 +32,7 @@ def add_job(
     second raises IntegrityError from the unique partial index."""
     job = Job(kind=kind, state="queued", reason=reason, params=params or {}, user_id=user_id)
     job.progress, job.attempts, job.created_at = 0.0, 0, utcnow()
+    job.sent_at, job.deliveries = job.created_at, 1  # the caller sends it once committed
     session.add(job)
     session.flush()
     return job
@@ -83,10 +87,11 @@ def _changed(session: Session, statement: Any) -> bool:
     return bool(result.rowcount)
 
 
-def claim(session: Session, job_id: int, worker: str) -> bool:
-    """queued -> running for ``worker``; False when the job is not queued (any more)."""
+def claim(session: Session, job_id: int, worker: str) -> int | None:
+    """queued -> running for ``worker``; the run's attempt number (its fencing token), or None
+    when the job is not queued (any more)."""
     now = utcnow()
-    return _changed(
+    claimed = _changed(
         session,
         update(Job)
         .where(Job.id == job_id, Job.state == "queued")
@@ -100,19 +105,30 @@ def claim(session: Session, job_id: int, worker: str) -> bool:
             error=None,
         ),
     )
+    if not claimed:
+        return None
+    return session.execute(select(Job.attempts).where(Job.id == job_id)).scalar_one()
 
 
-def record_progress(session: Session, job_id: int, worker: str, progress: float | None) -> bool:
-    """Move the heartbeat (and the progress, when given) of a job this worker runs."""
+def _run_is(job_id: int, worker: str, attempt: int | None) -> list[Any]:
+    """The conditions under which the run ``attempt`` of ``worker`` still owns the job."""
+    owned = [Job.id == job_id, Job.state == "running", Job.worker == worker]
+    return owned if attempt is None else [*owned, Job.attempts == attempt]
+
+
+def record_progress(
+    session: Session,
+    job_id: int,
+    worker: str,
+    progress: float | None,
+    attempt: int | None = None,
+) -> bool:
+    """Move the heartbeat (and the progress, when given) of a job this run owns; False when
+    it owns it no more."""
     values: dict[str, Any] = {"heartbeat_at": utcnow()}
     if progress is not None:
         values["progress"] = min(max(progress, 0.0), 1.0)
-    return _changed(
-        session,
-        update(Job)
-        .where(Job.id == job_id, Job.state == "running", Job.worker == worker)
-        .values(**values),
-    )
+    return _changed(session, update(Job).where(*_run_is(job_id, worker, attempt)).values(**values))
 
 
 def finish(
@@ -122,33 +138,57 @@ def finish(
     *,
     result: dict[str, Any] | None = None,
     error: str | None = None,
+    attempt: int | None = None,
 ) -> bool:
-    """running -> done (with ``result``) or failed (with ``error``)."""
+    """running -> done (with ``result``) or failed (with ``error``), if this run owns it."""
     values: dict[str, Any] = {"finished_at": utcnow(), "heartbeat_at": utcnow()}
     if error is None:
         values.update(state="done", progress=1.0, result=result, error=None)
     else:
         values.update(state="failed", error=error)
-    return _changed(
-        session,
-        update(Job)
-        .where(Job.id == job_id, Job.state == "running", Job.worker == worker)
-        .values(**values),
-    )
+    return _changed(session, update(Job).where(*_run_is(job_id, worker, attempt)).values(**values))
 
 
-def take_back(session: Session, job_id: int, worker: str, *, retry: bool, error: str) -> bool:
-    """A running job whose worker is gone: queued again (``retry``) or failed with ``error``."""
+def take_back(
+    session: Session,
+    job_id: int,
+    worker: str,
+    *,
+    retry: bool,
+    error: str,
+    attempt: int | None = None,
+) -> bool:
+    """A running job whose worker is gone: queued again (``retry``; the caller sends it) or
+    failed with ``error``."""
+    now = utcnow()
     values: dict[str, Any] = (
-        {"state": "queued", "worker": None, "error": error}
+        {
+            "state": "queued",
+            "worker": None,
+            "error": error,
+            "sent_at": now,
+            "deliveries": Job.deliveries + 1,
+        }
         if retry
-        else {"state": "failed", "error": error, "finished_at": utcnow()}
+        else {"state": "failed", "error": error, "finished_at": now}
     )
+    return _changed(session, update(Job).where(*_run_is(job_id, worker, attempt)).values(**values))
+
+
+def queued_unsent_since(session: Session, before: datetime) -> list[Job]:
+    """Queued jobs last handed to the queue before ``before``."""
+    sent = func.coalesce(Job.sent_at, Job.created_at)
+    return list(session.execute(select(Job).where(Job.state == "queued", sent < before)).scalars())
+
+
+def mark_resent(session: Session, job_id: int, deliveries: int) -> bool:
+    """Count one more delivery of a queued job, unless it was claimed or sent again since it
+    was read with ``deliveries``."""
     return _changed(
         session,
         update(Job)
-        .where(Job.id == job_id, Job.state == "running", Job.worker == worker)
-        .values(**values),
+        .where(Job.id == job_id, Job.state == "queued", Job.deliveries == deliveries)
+        .values(sent_at=utcnow(), deliveries=Job.deliveries + 1),
     )
 
 

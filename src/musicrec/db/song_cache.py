@@ -21,19 +21,19 @@ class CachedSong:
 
 
 def cached_songs(
-    session: Session, artist_ids: Iterable[int], fresh_after: datetime
+    session: Session, artist_ids: Iterable[int], fresh_after: datetime | None
 ) -> dict[int, list[CachedSong]]:
-    """The cached songs of these artists fetched after ``fresh_after``, in rank order.
+    """The cached songs of these artists fetched after ``fresh_after`` (None: whenever; stale
+    songs are shown while the source is down), in rank order.
 
     An artist cached with no songs at all is not listed (it is looked up again when stale)."""
     ids = list(artist_ids)
     if not ids:
         return {}
-    rows = session.execute(
-        select(TopSong)
-        .where(TopSong.artist_id.in_(ids), TopSong.fetched_at > fresh_after)
-        .order_by(TopSong.artist_id, TopSong.rank)
-    ).scalars()
+    query = select(TopSong).where(TopSong.artist_id.in_(ids))
+    if fresh_after is not None:
+        query = query.where(TopSong.fetched_at > fresh_after)
+    rows = session.execute(query.order_by(TopSong.artist_id, TopSong.rank)).scalars()
     found: dict[int, list[CachedSong]] = {}
     for row in rows:
         found.setdefault(row.artist_id, []).append(CachedSong(row.title, row.url, row.spotify_uri))

@@ -7,6 +7,7 @@ import re
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from musicrec.db import auth_sessions, reset_tokens, users
 from musicrec.db.models import User
@@ -65,14 +66,24 @@ def check_signup(
     return email
 
 
+def end_transaction(session: Session) -> None:
+    """Commit what ``session`` holds before a password is hashed or verified (tens of
+    milliseconds, more on a busy server): no lock or snapshot is held meanwhile. The next
+    statement opens a new, short, transaction."""
+    session.commit()
+
+
 def sign_up(
     session: Session, username: str, email: str, password: str, confirmation: str | None = None
 ) -> User:
-    """Create an account (not committed: the caller owns the transaction)."""
+    """Create an account (the insert is not committed: the caller owns that transaction; the
+    checks before the hashing are, see ``end_transaction``)."""
     email = check_signup(session, username, email, password, confirmation)
+    end_transaction(session)
+    password_hash = hash_password(password)
     try:
         with session.begin_nested():
-            return users.add_user(session, username, email, hash_password(password))
+            return users.add_user(session, username, email, password_hash)
     except IntegrityError:
         # Someone took the name between our check and the insert.
         raise Conflict({"username": "This username is taken."}) from None
@@ -81,14 +92,30 @@ def sign_up(
 def authenticate(session: Session, login: str, password: str) -> User | None:
     """The user for these credentials, or None.
 
-    An unknown user costs the same time as a wrong password (ASVS 6.3.8).
+    An unknown user costs the same time as a wrong password (ASVS 6.3.8). The password is
+    verified (and re-hashed) with no transaction open (``end_transaction``); a re-hash is
+    stored only if the hash did not change meanwhile.
     """
     user = users.find_by_login(session, login) if _could_be_login(login) else None
-    if not verify_password(user.password_hash if user else None, password) or user is None:
+    stored = user.password_hash if user else None
+    end_transaction(session)
+    if not verify_password(stored, password) or user is None or stored is None:
         return None
-    if user.password_hash and needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    if needs_rehash(stored):
+        rehashed = hash_password(password)
+        if _hash_unchanged(session, user, stored):
+            user.password_hash = rehashed
     return user
+
+
+def _hash_unchanged(session: Session, user: User, verified: str | None) -> bool:
+    """Whether the user still exists with the hash a password was verified against (read
+    again, in the transaction that will write)."""
+    try:
+        session.refresh(user, ["password_hash"])
+    except ObjectDeletedError:
+        return False
+    return user.password_hash == verified
 
 
 def account_key(session: Session, login: str) -> str:
@@ -99,15 +126,21 @@ def account_key(session: Session, login: str) -> str:
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     """Set a new password and end every session and open reset link of the user (ASVS 7.4.3:
-    a link mailed before the change must not set another password after it)."""
-    if not verify_password(user.password_hash, current):
+    a link mailed before the change must not set another password after it). The hashing
+    runs with no transaction open (``end_transaction``)."""
+    stored = user.password_hash
+    end_transaction(session)
+    if not verify_password(stored, current):
         raise InvalidInput(
             {"current_password": "This is not your current password."}  # nosec B105: a message
         )
     problem = password_problem(new, user.username, user.email or "")
     if problem:
         raise InvalidInput({"new_password": problem})
-    user.password_hash = hash_password(new)
+    new_hash = hash_password(new)
+    if not _hash_unchanged(session, user, stored):
+        raise InvalidInput({"current_password": "Your password changed meanwhile; try again."})
+    user.password_hash = new_hash
     now = utcnow()
     auth_sessions.revoke_all(session, user.id, now)
     reset_tokens.use_all(session, user.id, now)
@@ -115,8 +148,11 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
 
 def delete_account(session: Session, user: User, password: str) -> None:
     """Delete the user and all their data, after checking their password (not committed: the
-    caller owns the transaction; the worker then strips them from the model versions)."""
-    if not verify_password(user.password_hash, password):
+    caller owns the transaction; the worker then strips them from the model versions). The
+    password is verified with no transaction open (``end_transaction``)."""
+    stored = user.password_hash
+    end_transaction(session)
+    if not verify_password(stored, password) or not _hash_unchanged(session, user, stored):
         raise InvalidInput({"password": "This is not your password."})  # nosec B105: a message
     erasure.erase_account(session, user.id)
 

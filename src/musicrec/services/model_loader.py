@@ -2,8 +2,13 @@
 
 Each request costs one ``stat`` of the model folder: publishing renames a new version into it,
 which changes the folder's modification time, so a version published by ``musicrec train`` is
-served from the next request on, without a restart. A version that fails to load is logged and
-the one already loaded keeps serving.
+served soon after, without a restart. A version that fails to load is logged, remembered as
+bad and tried again only after a backoff (``BAD_RETRY_SECONDS``, doubling) or when a newer one
+appears; the one already loaded keeps serving.
+
+With ``background=True`` (the web app's loader) a newer version is read (``np.load``) in an OS
+thread while requests keep using the current one, which is then swapped for it by reference;
+only the very first load, with nothing to serve yet, happens in the caller.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +30,8 @@ log = logging.getLogger("musicrec.model_loader")
 # Two publishes within one tick of the file system's clock leave the same modification time;
 # listing again this often bounds how long such a second version can go unnoticed.
 RELIST_SECONDS = 5.0
+BAD_RETRY_SECONDS = 60.0  # a version that failed to load is tried again after this, doubling
+BAD_RETRY_MAX_SECONDS = 3600.0
 EXPLAIN = 3  # rated artists named in "because you rated ..."
 
 
@@ -65,16 +72,41 @@ class LoadedModel:
         return [other for other, _score in self.model.similar_artists(artist_id, n)]
 
 
-class ModelLoader:
-    """The newest complete model version in ``model_dir``, reloaded when a newer one appears."""
+@dataclass(frozen=True)
+class _BadVersion:
+    failures: int
+    retry_at: float  # time.monotonic()
 
-    def __init__(self, model_dir: Path) -> None:
+
+def run_off_the_event_loop(work: Callable[[], None]) -> None:
+    """Run ``work`` in an OS thread: gevent's thread pool under a monkey-patched gevent server
+    (a greenlet would block every request while NumPy reads), else a daemon thread."""
+    try:
+        from gevent import get_hub, monkey
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        monkey = None
+    if monkey is not None and monkey.is_module_patched("threading"):
+        get_hub().threadpool.spawn(work)
+    else:
+        threading.Thread(target=work, name="model-loader", daemon=True).start()
+
+
+class ModelLoader:
+    """The newest complete model version in ``model_dir``, reloaded when a newer one appears
+    (in the background with ``background=True``)."""
+
+    def __init__(self, model_dir: Path, background: bool = False) -> None:
         self.store = ModelStore(model_dir)
+        self.background = background
         self._loaded: LoadedModel | None = None
         self._seen: tuple[int, int] | None = None  # the folder's (mtime, inode) last listed
         self._listed_at = float("-inf")
         self._lock = threading.Lock()
         self._failed: str | None = None  # the newest version, when it failed to load
+        self._bad: dict[str, _BadVersion] = {}
+        self._loading: str | None = None  # the version an OS thread is reading
+        # What that thread read: (version, model or the error), taken by the next caller.
+        self._ready: tuple[str, LoadedModel | BaseException] | None = None
 
     def condition(self) -> str:
         """ "ok" while a model serves, else "corrupt" if the newest version failed to load,
@@ -96,27 +128,84 @@ class ModelLoader:
             return None
         return status.st_mtime_ns, status.st_ino
 
+    def _read(self, version: str) -> LoadedModel:
+        loaded = self.store.load(version)
+        return LoadedModel(loaded.version, loaded.model)
+
+    def _settle(self, version: str, outcome: LoadedModel | BaseException) -> None:
+        """Serve what was read, or remember the version as bad (logged once per backoff)."""
+        if isinstance(outcome, LoadedModel):
+            self._bad.pop(version, None)
+            self._failed = None
+            self._loaded = outcome
+            self._mark_served(version)
+            log.info("serving model version %s", version)
+            return
+        failures = self._bad[version].failures + 1 if version in self._bad else 1
+        wait = min(BAD_RETRY_SECONDS * 2 ** (failures - 1), BAD_RETRY_MAX_SECONDS)
+        self._bad[version] = _BadVersion(failures, time.monotonic() + wait)
+        self._failed = version
+        log.error(
+            "could not load model version %s (failure %s; next try in %.0f s unless a newer "
+            "one appears); keeping the current one",
+            version,
+            failures,
+            wait,
+            exc_info=outcome,
+        )
+
+    def _take_ready(self) -> None:
+        ready, self._ready = self._ready, None
+        if ready is not None:
+            self._loading = None
+            self._settle(*ready)
+            self._listed_at = float("-inf")  # a newer one may have come meanwhile
+
+    def _start_reading(self, version: str) -> None:
+        self._loading = version
+
+        def work() -> None:
+            outcome: LoadedModel | BaseException
+            try:
+                outcome = self._read(version)
+            except Exception as error:  # noqa: BLE001 - settled (logged) by the next caller
+                outcome = error
+            self._ready = (version, outcome)
+
+        run_off_the_event_loop(work)
+
+    def _wanted(self, names: list[str]) -> str | None:
+        """The newest version, when it should be (re)loaded now."""
+        newest = names[0] if names else None
+        if newest is None or (self._loaded is not None and self._loaded.version == newest):
+            return None
+        bad = self._bad.get(newest)
+        if bad is not None and time.monotonic() < bad.retry_at:
+            self._failed = newest
+            return None
+        return newest
+
     def current(self) -> LoadedModel | None:
+        if self._ready is not None:
+            with self._lock:
+                self._take_ready()
         state = self._folder_state()
         fresh = time.monotonic() - self._listed_at < RELIST_SECONDS
         if state is not None and state == self._seen and fresh:
             return self._loaded
         with self._lock:
             self._seen, self._listed_at = state, time.monotonic()
-            names = self.store.versions()
-            newest = names[0] if names else None
-            if newest is not None and (self._loaded is None or self._loaded.version != newest):
-                try:
-                    loaded = self.store.load(newest)
-                except Exception:  # noqa: BLE001 - a broken version must not stop serving
-                    if self._failed != newest:  # logged once, not on every relisting
-                        log.exception(
-                            "could not load model version %s; keeping the current one", newest
-                        )
-                    self._failed = newest
-                else:
-                    self._failed = None
-                    self._loaded = LoadedModel(loaded.version, loaded.model)
-                    self._mark_served(newest)
-                    log.info("serving model version %s", newest)
+            if self._loading is not None:
+                return self._loaded
+            wanted = self._wanted(self.store.versions())
+            if wanted is None:
+                return self._loaded
+            if self.background and self._loaded is not None:
+                self._start_reading(wanted)
+                return self._loaded
+            try:
+                outcome: LoadedModel | BaseException = self._read(wanted)
+            except Exception as error:  # noqa: BLE001 - a broken version must not stop serving
+                outcome = error
+            self._settle(wanted, outcome)
             return self._loaded

@@ -82,20 +82,36 @@ def send_reset(engine: Engine, mailer: Mailer, email: str, token: str, link: str
 
 
 def reset_password(session: Session, token: str, new_password: str) -> None:
-    """Set the new password of the token's user; the token and all sessions end."""
-    now = utcnow()
-    found = reset_tokens.usable_reset(session, token_hash(token), now) if token else None
-    if found is None:
-        raise InvalidInput({"token": INVALID_LINK})
-    user = users.get_user(session, found.user_id)
+    """Set the new password of the token's user; the token and all sessions end.
+
+    The new password is hashed with no transaction open (what was read is committed first);
+    the token is checked again in the short transaction that writes."""
+    user_id = _token_user(session, token)
+    user = users.get_user(session, user_id)
     if user is None:
         raise InvalidInput({"token": INVALID_LINK})
     problem = password_problem(new_password, user.username, user.email or "")
     if problem:
         raise InvalidInput({"new_password": problem})
-    user.password_hash = hash_password(new_password)
+    session.commit()
+    new_hash = hash_password(new_password)
+    if _token_user(session, token) != user_id:
+        raise InvalidInput({"token": INVALID_LINK})
+    user = users.get_user(session, user_id)
+    if user is None:
+        raise InvalidInput({"token": INVALID_LINK})
+    user.password_hash = new_hash
+    now = utcnow()
     reset_tokens.use_all(session, user.id, now)
     auth_sessions.revoke_all(session, user.id, now)
+
+
+def _token_user(session: Session, token: str) -> int:
+    """The user whose usable reset ``token`` is; InvalidInput when there is none."""
+    found = reset_tokens.usable_reset(session, token_hash(token), utcnow()) if token else None
+    if found is None:
+        raise InvalidInput({"token": INVALID_LINK})
+    return found.user_id
 
 
 def token_usable(session: Session, token: str) -> bool:

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from musicrec.config import Settings
 from musicrec.db import recommendations as stored
+from musicrec.db.session import read_transaction
 from musicrec.db.types import utcnow
 from musicrec.integrations.http_retries import RetryingHttp
+from musicrec.integrations.spotify.web_api import SpotifyWebApi
 from musicrec.services.errors import ServiceError
-from musicrec.services.spotify_connection import web_api
+from musicrec.services.spotify_connection import (
+    EngineTokens,
+    SpotifyDisabled,
+    SpotifyNotConnected,
+    status,
+)
 from musicrec.services.top_songs import top_songs
 
 NEWEST_RECOMMENDATIONS = 10  # the batch the recommendations page shows as new
@@ -29,15 +36,25 @@ class SavedPlaylist:
 
 
 def save_playlist(
-    session: Session, settings: Settings, user_id: int, http: RetryingHttp | None = None
+    engine: Engine, settings: Settings, user_id: int, http: RetryingHttp | None = None
 ) -> SavedPlaylist:
-    """A private playlist of the top songs of the user's newest recommendations."""
-    api = web_api(session, settings.spotify, user_id, http)
+    """A private playlist of the top songs of the user's newest recommendations.
+
+    No transaction is open while Spotify or Last.fm answer (they may take seconds, retries
+    included): each read and write of the database is its own short transaction."""
+    if not settings.spotify.enabled:
+        raise SpotifyDisabled("Spotify is not configured on this server.")
+    with read_transaction(engine) as session:
+        if not status(session, user_id).connected:
+            raise SpotifyNotConnected()
+        artist_ids = stored.newest_artist_ids(session, user_id, NEWEST_RECOMMENDATIONS)
+    api = SpotifyWebApi(
+        settings.spotify.api_url, EngineTokens(engine, settings.spotify, user_id), http
+    )
     api.tokens.access_token()  # a connection Spotify dropped is reported before anything else
-    artist_ids = stored.newest_artist_ids(session, user_id, NEWEST_RECOMMENDATIONS)
     uris: list[str] = []
     for artist_id in artist_ids:
-        for song in top_songs(session, settings, artist_id, user_id) or []:
+        for song in top_songs(engine, settings, artist_id, user_id) or []:
             if song.spotify_uri and song.spotify_uri not in uris:
                 uris.append(song.spotify_uri)
     if not uris:

@@ -6,7 +6,9 @@ The queue carries job ids only; the job itself is a database row (:mod:`musicrec
 
 ``musicrec worker`` runs :meth:`JobQueue.run_worker`: it first takes back jobs left running by
 a dead worker, then consumes the queue, polling at most ``POLL_SECONDS`` apart (Redis pushes
-at once), and once a minute reaps lost jobs and queues a training when one is due.
+at once), and once a minute reaps lost jobs and queues a training when one is due. Beside the
+consumer, a watchdog thread recovers jobs every ``RECOVER_SECONDS`` (jobs whose worker died,
+queued jobs whose message was lost), even while a long job keeps the consumer busy.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ log = logging.getLogger("musicrec.queue")
 QUEUE_NAME = "musicrec"
 QUEUE_FILE = "jobs.sqlite3"
 POLL_SECONDS = 1.0
+RECOVER_SECONDS = 15.0  # with LOST_AFTER, a lost message is sent again within half a minute
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
@@ -60,6 +63,14 @@ class JobQueue:
     def pending(self) -> int:
         return int(self.huey.pending_count())
 
+    def waiting_job_ids(self) -> set[int]:
+        """Ids of the jobs whose messages wait in the queue (not yet taken by a worker)."""
+        return {
+            int(task.args[0])
+            for task in self.huey.pending()
+            if task.name == self._run_job.name and task.args
+        }
+
     def engine(self) -> Engine:
         with self._engine_lock:
             if self._engine is None:
@@ -69,10 +80,15 @@ class JobQueue:
     def _execute(self, job_id: int) -> None:
         job_running.run_job(self.engine(), self.settings, job_id)
 
-    def tick(self) -> None:
-        """Take back lost jobs; strip deleted accounts from the model versions; queue a
-        training when one is due."""
+    def recover(self) -> None:
+        """Take back jobs whose worker died; send again queued jobs whose message was lost."""
         job_running.reap_lost_jobs(self.engine(), self)
+        job_running.redeliver_lost_jobs(self.engine(), self)
+
+    def tick(self) -> None:
+        """Recover lost jobs; strip deleted accounts from the model versions; queue a
+        training when one is due."""
+        self.recover()
         erase_from_models_logged(self.engine(), self.settings.model_dir)
         with transaction(self.engine()) as session:
             job = maybe_queue_training(
@@ -87,4 +103,19 @@ class JobQueue:
         consumer = self.huey.create_consumer(
             workers=1, periodic=True, initial_delay=0.1, max_delay=poll_seconds
         )
-        consumer.run()
+        stop = threading.Event()
+        watchdog = threading.Thread(
+            target=self._watch, args=(stop,), name="job-watchdog", daemon=True
+        )
+        watchdog.start()
+        try:
+            consumer.run()
+        finally:
+            stop.set()
+
+    def _watch(self, stop: threading.Event, every: float = RECOVER_SECONDS) -> None:
+        while not stop.wait(every):
+            try:
+                self.recover()
+            except Exception:  # noqa: BLE001 - the next round tries again
+                log.exception("recovering lost jobs failed")

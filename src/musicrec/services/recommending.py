@@ -1,7 +1,8 @@
 """Recommendations for users: from the newest published model, never repeated, with reasons.
 
-The serving model is reloaded as soon as ``musicrec train`` publishes a newer version; when no
-model exists yet, the most-rated artists are suggested instead.
+The serving model is swapped for a newer version as soon as one is published and read (in the
+background: requests keep the current one meanwhile); when no model exists yet, the most-rated
+artists are suggested instead.
 """
 
 from __future__ import annotations
@@ -93,7 +94,9 @@ class RecommendationService:
     def __init__(
         self, model_dir: Path, popular: PopularArtists, catalogue: Catalogue | None = None
     ) -> None:
-        self.loader = ModelLoader(model_dir)
+        # Newer versions are read off the request path; the first is read here, at start-up.
+        self.loader = ModelLoader(model_dir, background=True)
+        self.loader.current()
         self.popular_artists = popular
         self.catalogue = catalogue or Catalogue(popular)  # names come from its in-memory index
 

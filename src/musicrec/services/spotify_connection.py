@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn, TypeVar
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Engine
@@ -32,6 +33,7 @@ from musicrec.integrations.spotify.authorization import (
 from musicrec.integrations.spotify.web_api import SpotifyWebApi
 from musicrec.services.errors import Conflict, ServiceError
 
+Stored = TypeVar("Stored")
 REFRESH_LEEWAY = 60.0  # seconds before expiry at which a token is refreshed before use
 # Spotify lets a refresh token live 6 months after the user authorised the app.
 REFRESH_TOKEN_LIFETIME = timedelta(days=182)
@@ -105,17 +107,20 @@ def complete(
     code_verifier: str,
     http: RetryingHttp | None = None,
 ) -> ConnectionView:
-    """Exchange the code for tokens, keep them, and read the user's display name."""
+    """Exchange the code for tokens, read the user's display name, then keep both.
+
+    Both calls to Spotify come before the first write: the caller holds no transaction
+    across them, and the one that stores the tokens is short.
+    """
     try:
         tokens = accounts(settings).exchange_code(code, code_verifier)
     except (SpotifyAuthError, UpstreamError) as error:
         raise ConnectionRefused(f"Spotify did not complete the connection ({error}).") from error
-    store_tokens(session, settings, user_id, tokens, authorized_at=utcnow())
-    api = SpotifyWebApi(settings.api_url, StoredTokens(session, settings, user_id), http)
     try:
-        me = api.current_user()
+        me = SpotifyWebApi(settings.api_url, _JustIssued(tokens), http).current_user()
     except UpstreamError:  # the name is a nicety; the connection stands
         me = {}
+    store_tokens(session, settings, user_id, tokens, authorized_at=utcnow())
     name = me.get("display_name") or me.get("id")
     spotify_links.save_link(
         session,
@@ -160,6 +165,19 @@ def lose(session: Session, user_id: int, reason: str = RECONNECT_MESSAGE) -> Non
     )
 
 
+class _JustIssued:
+    """The tokens Spotify has just issued, before they are stored (nothing to refresh yet)."""
+
+    def __init__(self, tokens: TokenSet) -> None:
+        self.tokens = tokens
+
+    def access_token(self) -> str:
+        return self.tokens.access_token
+
+    def refreshed_token(self) -> str:
+        return self.tokens.access_token
+
+
 class StoredTokens:
     """The user's tokens from the database, refreshed (and stored again) when they expire."""
 
@@ -173,23 +191,41 @@ class StoredTokens:
         return link
 
     def access_token(self) -> str:
+        token = self.current_token()
+        return token if token is not None else self.refreshed_token()
+
+    def current_token(self) -> str | None:
+        """The stored access token, or None when it is about to expire."""
         link = self._link()
         expires = link.expires_at.timestamp() if link.expires_at else 0.0
         if link.access_token is None or expires - time.time() < REFRESH_LEEWAY:
-            return self.refreshed_token()
+            return None
         return self._decrypt(link.access_token)
 
     def refreshed_token(self) -> str:
+        try:
+            tokens = accounts(self.settings).refresh(self.refresh_token())
+        except RefreshRejected:
+            self.lost()
+        store_tokens(self.session, self.settings, self.user_id, tokens)
+        return tokens.access_token
+
+    def refresh_token(self) -> str:
+        """The stored refresh token; past its 6 months the connection is lost instead."""
         link = self._link()
         assert link.refresh_token is not None
-        too_old = link.authorized_at and utcnow() - link.authorized_at > REFRESH_TOKEN_LIFETIME
-        try:
-            if too_old:
-                raise RefreshRejected("invalid_grant", "refresh token past its 6 months")
-            tokens = accounts(self.settings).refresh(self._decrypt(link.refresh_token))
-        except RefreshRejected:
-            lose(self.session, self.user_id)
-            raise SpotifyDisconnected() from None
+        if link.authorized_at and utcnow() - link.authorized_at > REFRESH_TOKEN_LIFETIME:
+            self.lost()
+        return self._decrypt(link.refresh_token)
+
+    def lost(self) -> NoReturn:
+        """Drop the tokens Spotify refused and say so."""
+        lose(self.session, self.user_id)
+        raise SpotifyDisconnected() from None
+
+    def keep(self, tokens: TokenSet) -> str:
+        """Store refreshed tokens, unless the user disconnected meanwhile."""
+        self._link()
         store_tokens(self.session, self.settings, self.user_id, tokens)
         return tokens.access_token
 
@@ -205,25 +241,15 @@ class StoredTokens:
             raise SpotifyDisconnected() from None
 
 
-def web_api(
-    session: Session, settings: SpotifySettings, user_id: int, http: RetryingHttp | None = None
-) -> SpotifyWebApi:
-    """The Web API on behalf of a connected user; SpotifyNotConnected otherwise."""
-    if not settings.enabled:
-        raise SpotifyDisabled("Spotify is not configured on this server.")
-    if not status(session, user_id).connected:
-        raise SpotifyNotConnected()
-    return SpotifyWebApi(settings.api_url, StoredTokens(session, settings, user_id), http)
-
-
 class EngineTokens:
-    """``StoredTokens`` for long work outside a request (the import job): each use is its own
-    short transaction, so no lock is held while Spotify answers."""
+    """``StoredTokens`` for work outside a request's transaction (the import job, a playlist
+    export): each use of the database is its own short transaction, and none is open while
+    Spotify answers (a refresh reads the token, asks Spotify, then stores the answer)."""
 
     def __init__(self, engine: Engine, settings: SpotifySettings, user_id: int) -> None:
         self.engine, self.settings, self.user_id = engine, settings, user_id
 
-    def _with_tokens(self, use: Callable[[StoredTokens], str]) -> str:
+    def _with_tokens(self, use: Callable[[StoredTokens], Stored]) -> Stored:
         lost: SpotifyDisconnected | None = None
         with transaction(self.engine) as session:
             try:
@@ -233,7 +259,13 @@ class EngineTokens:
         raise lost
 
     def access_token(self) -> str:
-        return self._with_tokens(StoredTokens.access_token)
+        token = self._with_tokens(StoredTokens.current_token)
+        return token if token is not None else self.refreshed_token()
 
     def refreshed_token(self) -> str:
-        return self._with_tokens(StoredTokens.refreshed_token)
+        refresh_token = self._with_tokens(StoredTokens.refresh_token)
+        try:
+            tokens = accounts(self.settings).refresh(refresh_token)
+        except RefreshRejected:
+            self._with_tokens(StoredTokens.lost)
+        return self._with_tokens(lambda stored: stored.keep(tokens))

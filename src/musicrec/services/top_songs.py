@@ -4,7 +4,8 @@ Names come from Last.fm's ``artist.getTopTracks`` when a key is set; for a user 
 Spotify each is matched to a Spotify track through search (``track:`` and ``artist:``
 filters), so the playlist export can use it. Without a Last.fm key, a connected user gets the
 artist's Spotify top tracks where that retired endpoint still answers. With neither, nothing
-(and the page hides the section).
+(and the page hides the section). While the source fails, the songs cached last are shown
+however old, and kept for when it answers again.
 """
 
 from __future__ import annotations
@@ -13,18 +14,20 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from musicrec.config import Settings
 from musicrec.db import artists as artist_rows
 from musicrec.db import song_cache
+from musicrec.db.session import read_transaction, transaction
 from musicrec.db.song_cache import CachedSong
 from musicrec.db.types import utcnow
 from musicrec.integrations.http_retries import UpstreamError
 from musicrec.integrations.lastfm_tracks import LastfmTopTracks
 from musicrec.integrations.spotify.web_api import SpotifyWebApi
-from musicrec.services.spotify_connection import SpotifyNotConnected, status, web_api
+from musicrec.services.spotify_connection import EngineTokens, status
 
 log = logging.getLogger("musicrec.spotify")
 
@@ -47,34 +50,46 @@ def available(settings: Settings, session: Session, user_id: int | None) -> bool
 
 
 def top_songs(
-    session: Session,
+    engine: Engine,
     settings: Settings,
     artist_id: int,
     user_id: int | None,
     lastfm: LastfmTopTracks | None = None,
 ) -> list[Song] | None:
-    """The artist's top songs (None when no source is available, [] when none are known)."""
-    if not available(settings, session, user_id):
-        return None
-    artist = artist_rows.get_artist(session, artist_id)
-    if artist is None:
-        return []
-    api = _spotify_for(session, settings, user_id)
-    cached = song_cache.cached_songs(session, [artist_id], utcnow() - CACHE_FOR).get(artist_id)
-    songs = cached
+    """The artist's top songs (None when no source is available, [] when none are known).
+
+    No transaction is open while Last.fm or Spotify answer: what is needed is read in one
+    short transaction, the songs fetched, and the cache written in another."""
+    with read_transaction(engine) as session:
+        if not available(settings, session, user_id):
+            return None
+        artist = artist_rows.get_artist(session, artist_id)
+        if artist is None:
+            return []
+        name, spotify_id = artist.name, artist.spotify_id
+        connected = _connected(session, settings, user_id)
+        fresh = song_cache.cached_songs(session, [artist_id], utcnow() - CACHE_FOR)
+    api = (
+        SpotifyWebApi(settings.spotify.api_url, EngineTokens(engine, settings.spotify, user_id))
+        if connected and user_id is not None
+        else None
+    )
+    songs = fresh.get(artist_id)
     if songs is None or (api is not None and not any(song.spotify_uri for song in songs)):
-        songs = _fetch(settings, artist.name, artist.spotify_id, api, lastfm)
-        _cache(session, artist_id, songs)
+        fetched = _fetch(settings, name, spotify_id, api, lastfm)
+        if fetched is not None:
+            songs = fetched
+            _cache(engine, artist_id, songs)
+        elif songs is None:  # the source is down: the stale songs, if any, kept as they are
+            with read_transaction(engine) as session:
+                songs = song_cache.cached_songs(session, [artist_id], None).get(artist_id, [])
     return [Song(song.title, song.url, song.spotify_uri) for song in songs]
 
 
-def _spotify_for(session: Session, settings: Settings, user_id: int | None) -> SpotifyWebApi | None:
-    if user_id is None or not settings.spotify.enabled:
-        return None
-    try:
-        return web_api(session, settings.spotify, user_id)
-    except SpotifyNotConnected:
-        return None
+def _connected(session: Session, settings: Settings, user_id: int | None) -> bool:
+    return bool(
+        user_id is not None and settings.spotify.enabled and status(session, user_id).connected
+    )
 
 
 def _fetch(
@@ -83,7 +98,9 @@ def _fetch(
     spotify_id: str | None,
     api: SpotifyWebApi | None,
     lastfm: LastfmTopTracks | None,
-) -> list[CachedSong]:
+) -> list[CachedSong] | None:
+    """The artist's songs from the source; None when the source failed (not the same as
+    knowing no songs: the cache is kept)."""
     try:
         if settings.lastfm_api_key:
             client = lastfm or LastfmTopTracks(settings.lastfm_api_url, settings.lastfm_api_key)
@@ -96,7 +113,8 @@ def _fetch(
                 CachedSong(track.name, track.url, track.uri) for track in tracks[:SONGS_PER_ARTIST]
             ]
     except UpstreamError as error:
-        log.warning("top songs of %r not fetched: %s", name, error)
+        log.warning("top songs of %r not fetched (cached ones kept): %s", name, error)
+        return None
     return []
 
 
@@ -112,10 +130,11 @@ def _matched(api: SpotifyWebApi, artist: str, song: CachedSong) -> CachedSong:
     return CachedSong(song.title, track.url or song.url, track.uri)
 
 
-def _cache(session: Session, artist_id: int, songs: list[CachedSong]) -> None:
-    """Keep the songs; a write the database refuses now (busy) only costs a later refetch."""
+def _cache(engine: Engine, artist_id: int, songs: list[CachedSong]) -> None:
+    """Keep the songs; a write the database refuses now (busy, or the artist was deleted
+    meanwhile) only costs a later refetch."""
     try:
-        with session.begin_nested():
+        with transaction(engine) as session:
             song_cache.replace_songs(session, artist_id, songs)
     except DBAPIError as error:
         log.info("top songs of artist %s not cached: %s", artist_id, type(error.orig).__name__)

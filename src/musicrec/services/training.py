@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from musicrec.db.ratings import RatingArrays, all_ratings
+from musicrec.db.session import read_transaction
 from musicrec.engine import als
 from musicrec.engine.artifacts import DEFAULT_KEEP, ModelStore, ratings_fingerprint
 from musicrec.engine.data import RatingMatrix
@@ -57,7 +58,7 @@ class SparkTarget:
 
 
 def train_and_publish(
-    session: Session,
+    database: Engine,
     model_dir: Path,
     kind: str = als.DEFAULT_KIND,
     *,
@@ -68,10 +69,11 @@ def train_and_publish(
     on_iteration: IterationCallback | None = None,
     **overrides: Any,
 ) -> TrainingReport:
-    """Read the ratings, train with ``base`` (default: the kind's defaults) and ``overrides``
-    (``engine``: embedded or spark), publish atomically, then keep only the newest
-    ``keep_versions`` versions (never one being served). Any failure leaves the current
-    version serving.
+    """Read the ratings (in a short transaction of ``database``, closed before the training:
+    no lock or snapshot is held while it runs), train with ``base`` (default: the kind's
+    defaults) and ``overrides`` (``engine``: embedded or spark), publish atomically, then
+    keep only the newest ``keep_versions`` versions (never one being served). Any failure
+    leaves the current version serving.
 
     The embedded engine's training loss after each sweep is kept in the version's metrics
     (``loss``) and passed to ``on_iteration`` as it comes."""
@@ -79,7 +81,8 @@ def train_and_publish(
         raise ValueError(f"unknown engine {engine!r}; use one of {ENGINES}")
     model_settings = settings_with_overrides(kind, base, **overrides)
     start = time.perf_counter()
-    data = all_ratings(session)
+    with read_transaction(database) as session:
+        data = all_ratings(session)
     if data.ratings.size == 0:
         raise ValueError("There are no ratings to train on: import data or rate artists first.")
     engine_metrics: dict[str, Any] = {}

@@ -25,7 +25,7 @@ from musicrec.web.api.answers import (
 from musicrec.web.api.error_answers import ApiError, error_response
 from musicrec.web.api.spec import documented
 from musicrec.web.auth.guard import current_user, settings
-from musicrec.web.db import db_session
+from musicrec.web.db import database, db_session, end_transaction
 from musicrec.web.extensions import job_queue
 
 log = logging.getLogger("musicrec.api")
@@ -115,9 +115,8 @@ def import_spotify() -> tuple[Response, int]:
 def save_spotify_playlist() -> tuple[Response, int]:
     """Save my newest recommendations' top songs as a private Spotify playlist"""
     _enabled()
-    session = db_session()
-    saved = save_playlist(session, settings(), _user_id())
-    session.commit()  # refreshed tokens and the top songs cache
+    end_transaction()
+    saved = save_playlist(database(), settings(), _user_id())
     return answer(PlaylistAnswer(playlist=PlaylistOut.model_validate(saved)), 201)
 
 
@@ -130,9 +129,8 @@ def save_spotify_playlist() -> tuple[Response, int]:
 def artist_top_songs(artist_id: int) -> tuple[Response, int]:
     """A few of the artist's top songs (404 when no source of songs is configured)"""
     user = current_user()
-    session = db_session()
-    songs = top_songs.top_songs(session, settings(), artist_id, user.id if user else None)
+    end_transaction()
+    songs = top_songs.top_songs(database(), settings(), artist_id, user.id if user else None)
     if songs is None:
         raise ApiError(404, "not_found", "Top songs are not available on this server.")
-    session.commit()
     return answer(TopSongs(songs=[SongOut.model_validate(song) for song in songs]))

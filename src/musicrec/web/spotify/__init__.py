@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from musicrec.services import spotify_connection
 from musicrec.web.auth.guard import current_user, login_required, settings
-from musicrec.web.db import db_session
+from musicrec.web.db import db_session, end_transaction
 from musicrec.web.security import CONTENT_SECURITY_POLICY
 
 blueprint = Blueprint("spotify", __name__, url_prefix="/spotify")
@@ -87,6 +87,7 @@ def callback() -> Response | tuple[str, int]:
     code = request.args.get("code", "")
     if not code:
         return render_template("spotify/refused.html", reason="no code"), 400
+    end_transaction()  # the token exchange is a network call: no transaction across it
     session = db_session()
     try:
         spotify_connection.complete(
