@@ -24,6 +24,7 @@ from measure import BENCHMARKS
 HOST = "127.0.0.1"
 WRK_SCRIPT = BENCHMARKS / "wrk" / "rotate.lua"
 REQUEST_TIMEOUT_S = 10.0
+WRK_TIMEOUT_S = 2.0  # wrk's own default: an answer later than this counts as a time-out
 
 
 @dataclass(frozen=True)
@@ -46,16 +47,17 @@ class Load:
 
 
 def wrk(port: int, load: Load, folder: Path, seconds: int, connections: int = 16) -> dict:
-    """Requests a second at saturation (wrk, 2 threads), latency percentiles, errors."""
+    """Requests a second at saturation, latency percentiles, errors, and each connection's
+    share: wrk with one thread per connection, so every connection is one client's loop."""
     lines = folder / f"wrk-{load.mode}.txt"
     lines.write_text("\n".join(load.lines) + "\n")
     command = [
         "wrk",
-        "-t2",
+        f"-t{connections}",
         f"-c{connections}",
         f"-d{seconds}s",
         "--timeout",
-        f"{REQUEST_TIMEOUT_S:.0f}s",
+        f"{WRK_TIMEOUT_S:.0f}s",
         "-s",
         str(WRK_SCRIPT),
         f"http://{HOST}:{port}",
@@ -70,12 +72,29 @@ def wrk(port: int, load: Load, folder: Path, seconds: int, connections: int = 16
     figures = json.loads(found[-1][4:])
     return {
         "rps": figures["requests"] / (figures["duration_us"] / 1e6),
-        "p50_ms": figures["p50_us"] / 1000,
-        "p99_ms": figures["p99_us"] / 1000,
+        **{f"{name}_ms": figures[f"{name}_us"] / 1000 for name in ("p50", "p90", "p99", "max")},
         "errors": figures["status_errors"] + figures["socket_errors"],
+        "timeouts": figures["timeouts"],
         "requests": figures["requests"],
         "connections": connections,
         "seconds": seconds,
+        "spread": connection_spread(figures["connections"]),
+    }
+
+
+def connection_spread(connections: list[dict]) -> dict:
+    """The slowest client against the fastest: the fewest and most answers one connection
+    got, and the lowest and highest per-connection p50 and p99 (ms). A fair server gives
+    every connection about the same share; a greedy one serves some again and again."""
+    answers = [connection["requests"] for connection in connections]
+    p50s = [connection["p50_us"] / 1000 for connection in connections]
+    p99s = [connection["p99_us"] / 1000 for connection in connections]
+    return {
+        "fewest_requests": min(answers),
+        "most_requests": max(answers),
+        "p50_ms": [min(p50s), max(p50s)],
+        "p99_ms": [min(p99s), max(p99s)],
+        "max_ms": max(connection["max_us"] for connection in connections) / 1000,
     }
 
 

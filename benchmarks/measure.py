@@ -138,6 +138,11 @@ def report(result: dict[str, Any]) -> None:
     print(RESULT_PREFIX + json.dumps(result), flush=True)
 
 
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load averages, as the reports print them."""
+    return " / ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def own_peak_rss_mb(pid: int | str = "self") -> float:
     """Peak resident memory (VmHWM) of a live process, in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -1,9 +1,21 @@
 """gunicorn's gevent worker with the limits of ``server_limits``: a cap on the connections one
-address holds, a deadline on reading request bodies, and enough open files for its connections.
+address holds, a deadline on reading request bodies, and enough open files for its connections;
+and a fair share of the worker for every keep-alive connection.
 
 gunicorn has neither limit (its ``timeout`` is the worker heartbeat, which gevent workers
 always meet), so they are added here, at the two points its async worker offers: ``handle``
 (one accepted connection) and ``handle_request`` (one parsed request, body not yet read).
+
+Fairness (issue 19): gunicorn serves a keep-alive connection in a loop, reading the next
+request as soon as the answer is sent. A gevent read only yields to the event loop when no
+data is waiting; a fast client (wrk) has sent its next request by then, so a request that never
+waits on I/O (a search: no query, CPU only) let one connection be served again and again while
+the worker's other connections, their requests long arrived, waited unseen for up to two
+seconds. After each answer the greenlet now gives up its turn until the event loop has polled
+for I/O once (``gevent.sleep`` with a positive time; ``sleep(0)`` may resume it before the
+poll), so every ready connection is served one request in turn. And a connection is closed
+after ``REQUESTS_PER_CONNECTION`` requests, so connections that all landed in one worker spread
+out over the workers as their clients reconnect.
 """
 
 from __future__ import annotations
@@ -14,11 +26,19 @@ from collections import Counter
 from contextlib import suppress
 from typing import Any
 
+import gevent
 from gunicorn.workers.ggevent import GeventWorker
 
 from musicrec.web.server_limits import DeadlineBody, ServerLimits, client_key
 
 FILES_BESIDES_CONNECTIONS = 256  # database connections, the model's files, logs, the listener
+# How long a greenlet waits after an answer: any positive time means "after the next I/O poll"
+TURN_S = 1e-6
+# A keep-alive connection is closed after this many requests (as nginx's keepalive_requests),
+# so its client's next connection goes to whichever worker accepts first: the less busy one.
+# Both workers accept from one socket, and when wrk opened its 16 connections at once the
+# worker that had just run took them all, leaving the other core idle until they reconnect.
+REQUESTS_PER_CONNECTION = 100
 REFUSAL = (
     b"HTTP/1.1 429 Too Many Requests\r\n"
     b"Content-Type: text/plain\r\nContent-Length: 41\r\nConnection: close\r\n\r\n"
@@ -72,6 +92,14 @@ class LimitedGeventWorker(GeventWorker):  # type: ignore[misc]
             self._release(key)
 
     def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> Any:
+        """Serve one request, then let every other ready connection have its turn."""
+        if req.req_number >= REQUESTS_PER_CONNECTION:
+            req.must_close = True  # answered with "Connection: close"; the client reconnects
+        served = self._handle_with_deadline(listener_name, req, sock, addr)
+        gevent.sleep(TURN_S)
+        return served
+
+    def _handle_with_deadline(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> Any:
         """Serve one request whose body the app must read within ``body_timeout`` from now.
 
         What the app left unread, gunicorn drains from the plain body afterwards, within its
