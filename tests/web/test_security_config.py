@@ -13,6 +13,7 @@ from werkzeug.test import TestResponse
 
 from musicrec import create_app
 from musicrec.config import ConfigurationError, Settings
+from musicrec.services import rating_pages
 from musicrec.services import ratings as ratings_service
 from tests.web.conftest import PASSWORD, api_signup, bearer, csrf_from, page_signup, unique_name
 from tests.web.test_security_support import built_app
@@ -92,7 +93,7 @@ def test_asvs_16_5_1_a_forced_api_exception_gives_a_generic_json_500(
     """ASVS 16.5.1: an unexpected exception in an API call answers a generic JSON 500 without
     traceback or detail; the detail goes to the log."""
     _user, token = api_signup(client)
-    monkeypatch.setattr(ratings_service, "my_ratings", _explode)
+    monkeypatch.setattr(rating_pages, "ratings_page", _explode)
 
     response = client.get("/api/v1/me/ratings", headers=bearer(token))
 
@@ -113,7 +114,7 @@ def test_asvs_16_5_1_a_forced_page_exception_gives_a_generic_page_500(
     """ASVS 16.5.1: the same for pages: a generic HTML 500 page."""
     browser = app.test_client()
     page_signup(browser)
-    monkeypatch.setattr(ratings_service, "my_ratings", _explode)
+    monkeypatch.setattr(rating_pages, "ratings_page", _explode)
 
     response = browser.get("/ratings")
 
@@ -460,13 +461,13 @@ def test_asvs_16_5_a_database_failure_on_a_page_gives_the_503_page(
         except Exception:  # noqa: BLE001 - the error handler itself raised
             return None  # under gunicorn: a bare "Internal Server Error", not our page
 
-    monkeypatch.setattr(ratings_service, "my_ratings", failing_statement)
+    monkeypatch.setattr(rating_pages, "ratings_page", failing_statement)
     failed_statement = get_page()
 
     def database_down(*_args: object, **_kwargs: object) -> None:
         raise OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"))
 
-    monkeypatch.setattr(ratings_service, "my_ratings", database_down)
+    monkeypatch.setattr(rating_pages, "ratings_page", database_down)
     monkeypatch.setattr(ratings_service, "count", database_down)
     down = get_page()
 
