@@ -139,7 +139,9 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
         raise InvalidInput({"new_password": problem})
     new_hash = hash_password(new)
     if not _hash_unchanged(session, user, stored):
-        raise InvalidInput({"current_password": "Your password changed meanwhile; try again."})
+        raise InvalidInput(
+            {"current_password": "Your password changed meanwhile; try again."}  # nosec B105
+        )
     user.password_hash = new_hash
     now = utcnow()
     auth_sessions.revoke_all(session, user.id, now)

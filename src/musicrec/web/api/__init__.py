@@ -94,7 +94,15 @@ def parse_query(model: type[Query]) -> Query:
         if raw is not None:
             read = _whole_number if field.annotation is int else _text
             values[name] = read(name, raw, field)
-    return model.model_validate(values)
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:  # a rule the readers above do not check (a pattern)
+        first = error.errors()[0]
+        name = ".".join(str(part) for part in first["loc"])
+        description = model.model_fields[name].description if name in model.model_fields else None
+        raise ApiError(
+            400, "invalid_input", f"{name}: {description or first['msg']}.", name
+        ) from None
 
 
 def _whole_number(name: str, raw: str, field: FieldInfo) -> int:

@@ -14,6 +14,7 @@ from musicrec.services import accounts, rating_pages, ratings
 from musicrec.services.auth import end_session, issue_token
 from musicrec.services.health import database_answers
 from musicrec.services.ratings import SORT_ORDERS
+from musicrec.web import MAX_ROW_ID
 from musicrec.web.api import api, parse_body, parse_query, require_user
 from musicrec.web.api.answers import (
     ArtistAnswer,
@@ -233,7 +234,8 @@ def _artist_ids(text: str) -> list[int] | None:
             f"artist_ids: up to {MAX_PAGE} ids, separated by commas.",
             "artist_ids",
         )
-    return [int(part) for part in parts]
+    ids = (int(part) for part in parts)
+    return [artist_id for artist_id in ids if 1 <= artist_id <= MAX_ROW_ID]  # others name no row
 
 
 def _page_links(page: rating_pages.RatingPage, per_page: int) -> str:

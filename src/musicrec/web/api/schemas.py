@@ -146,11 +146,14 @@ class RatingsQuery(_Query):
         default="date",
         max_length=6,
         description="date (newest first, the default), rating (highest first) or name",
+        json_schema_extra={"enum": ["date", "rating", "name"]},
     )
     artist_ids: str = Field(
         default="",
         max_length=600,
-        description="Only my ratings of these artists: up to 50 ids, separated by commas",
+        # the server's rule (routes._artist_ids) stated for clients and schemathesis alike
+        pattern=rf"^([0-9]{{1,10}}(,[0-9]{{1,10}}){{0,{MAX_PAGE - 1}}})?$",
+        description=f"Only my ratings of these artists: up to {MAX_PAGE} ids, separated by commas",
     )
 
 
