@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from musicrec.db import artists, users
-from musicrec.services import ratings
+from musicrec.services import rating_pages, ratings
 from musicrec.services.catalogue import ArtistView
 from musicrec.services.errors import InvalidInput, NotFound
 
@@ -83,7 +83,7 @@ def test_my_ratings_newest_first_and_only_mine(session: Session) -> None:
     ratings.rate(session, bob, keane, 4)
     ratings.rate(session, ada, air, 6)
 
-    mine = ratings.my_ratings(session, ada)
+    mine = rating_pages.ratings_page(session, ada).ratings
 
     assert [(view.artist.id, view.rating) for view in mine] == [(air, 6), (muse, 9)]
     assert mine[0].artist == ArtistView(air, "Air", "https://www.last.fm/music/Air")

@@ -165,7 +165,6 @@ class ImportReport:
 
 def import_json(session: Session, user_id: int, payload: object, secret_key: str) -> ImportReport:
     """Import the ``ratings`` and ``dislikes`` of an export's JSON (transactions: ``_write``)."""
-    session.commit()  # hold no lock (SQLite's write lock, for a POST) while reading the rows
     if not isinstance(payload, dict):
         raise InvalidInput({"body": "Send the JSON object of an export."})
     unknown = set(payload) - {"ratings", "dislikes", "recommendations", "settings"}
@@ -194,7 +193,6 @@ def import_json(session: Session, user_id: int, payload: object, secret_key: str
 
 def import_csv(session: Session, user_id: int, text: str, secret_key: str) -> ImportReport:
     """Import the ``rating`` and ``not_for_me`` rows of an export's CSV (see ``_write``)."""
-    session.commit()  # hold no lock (SQLite's write lock, for a POST) while reading the rows
     reader = csv.DictReader(io.StringIO(text))
     missing = {"kind", "artist_id"} - set(reader.fieldnames or ())
     if missing:
@@ -274,8 +272,8 @@ def _write(
 ) -> ImportReport:
     """Check every row, then write them all at once, holding no lock while checking.
 
-    The import runs its own transactions: it has committed what the caller's session held
-    (on SQLite a POST's session holds the write lock from its first query), reads what it
+    The import runs its own transactions: the caller has ended its session's transaction (on
+    SQLite a POST's session holds the write lock from its first query), it reads what it
     needs in a read-only transaction, and writes everything in one short transaction
     (``db.rating_import``), so the import is all or nothing and another user's request never
     waits for 20,000 rows to be checked. A later row for the same artist wins; a rating at

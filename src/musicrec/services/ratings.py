@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from musicrec.db import artists
 from musicrec.db import ratings as rating_rows
 from musicrec.db.models import RATING_MAX, RATING_MIN
-from musicrec.names import fold_name
 from musicrec.services.catalogue import ArtistView
 from musicrec.services.errors import InvalidInput, NotFound
 
@@ -47,19 +46,6 @@ def unrate(session: Session, user_id: int, artist_id: int) -> bool:
 
 # How My ratings can be sorted, and what each order is called.
 SORT_ORDERS = {"date": "Newest", "rating": "Rating", "name": "Name"}
-
-
-def my_ratings(session: Session, user_id: int, order: str = "date") -> list[RatingView]:
-    """The user's ratings: newest first, highest rating first, or by name (ties newest first)."""
-    views = [
-        RatingView(ArtistView.of(row.artist), row.rating, row.source, row.updated_at)
-        for row in rating_rows.user_ratings(session, user_id)
-    ]
-    if order == "rating":
-        views.sort(key=lambda view: -view.rating)
-    elif order == "name":
-        views.sort(key=lambda view: fold_name(view.artist.name))
-    return views
 
 
 def count(session: Session, user_id: int) -> int:

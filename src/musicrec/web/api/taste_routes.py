@@ -16,7 +16,7 @@ from musicrec.web.api.error_answers import ApiError
 from musicrec.web.api.schemas import ExportQuery, ImportBody, SettingsBody
 from musicrec.web.api.spec import documented
 from musicrec.web.auth.guard import current_user, settings
-from musicrec.web.db import db_session
+from musicrec.web.db import db_session, end_transaction
 
 EXPORT_NAME = "musicrec-export"
 
@@ -140,6 +140,7 @@ def import_mine() -> tuple[Response, int]:
     "manual", as if typed in. The answer counts ratings set, unchanged, and not for training.
     Ids run from 1 to 2147483647; anything else is a 400 naming the row and the field."""
     session = db_session()
+    end_transaction()  # the import's own short transactions must not wait on this one's lock
     if request.mimetype == "text/csv":
         try:
             text = request.get_data().decode("utf-8-sig")
