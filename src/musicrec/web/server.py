@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -40,6 +41,18 @@ def limit_blas_threads(_worker: object = None) -> None:
     threadpool_limits(limits=1)
 
 
+def prepare_worker(worker: Any) -> None:
+    """After a worker loaded the app: one BLAS thread, the shared structures built and frozen
+    out of the garbage collector's walks (``web.warm_up``)."""
+    from musicrec.web.warm_up import warm_up
+
+    limit_blas_threads()
+    started = time.perf_counter()
+    frozen = warm_up(worker.wsgi)
+    took = (time.perf_counter() - started) * 1000
+    worker.log.info("Worker warm in %.0f ms, %d objects frozen out of collections", took, frozen)
+
+
 def server_options(
     host: str, port: int, workers: int | None = None, worker_class: str = WORKER_CLASS
 ) -> dict[str, Any]:
@@ -62,7 +75,7 @@ def server_options(
         "limit_request_line": 8190,
         "accesslog": "-",
         "logger_class": ACCESS_LOGGER,
-        "post_worker_init": limit_blas_threads,
+        "post_worker_init": prepare_worker,
         **({"threads": GTHREAD_THREADS} if worker_class == "gthread" else {}),
     }
 
