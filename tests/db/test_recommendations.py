@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from musicrec.db import artists, users
 from musicrec.db import recommendations as stored
 from musicrec.db.recommendations import NewRecommendation
+from musicrec.db.types import utcnow
 
 
 def _user(session: Session, name: str = "ada") -> int:
@@ -47,7 +48,11 @@ def test_recommended_ids_are_per_user(session: Session) -> None:
     assert stored.recommended_artist_ids(session, bob + 1) == set()
 
 
-def test_user_recommendations_newest_batch_first_then_by_score(session: Session) -> None:
+def test_user_recommendations_newest_batch_first_each_in_the_order_it_was_made(
+    session: Session,
+) -> None:
+    """A batch keeps the order it was ranked in (the discovery penalty may put a lower raw
+    score first), not the order of its scores."""
     ada = _user(session)
     air, muse, keane, coldplay = _artists(session, "Air", "Muse", "Keane", "Coldplay")
     stored.add_recommendations(
@@ -59,12 +64,42 @@ def test_user_recommendations_newest_batch_first_then_by_score(session: Session)
 
     history = stored.user_recommendations(session, ada)
 
-    assert [(r.artist.name, r.model_version) for r in history] == [
-        ("Coldplay", "v2"),
-        ("Keane", "v2"),
-        ("Muse", "v1"),
-        ("Air", "v1"),
+    assert [(r.artist.name, r.model_version, r.position) for r in history] == [
+        ("Keane", "v2", 0),
+        ("Coldplay", "v2", 1),
+        ("Air", "v1", 0),
+        ("Muse", "v1", 1),
     ]
+    assert stored.newest_artist_ids(session, ada, 10) == [keane, coldplay]
+    times = stored.batch_times(session, ada, 0, 5)
+    assert [r.artist_id for r in stored.recommendations_made_at(session, ada, times)] == [
+        keane,
+        coldplay,
+        air,
+        muse,
+    ]
+
+
+def test_a_batch_stored_in_parts_continues_its_order(session: Session) -> None:
+    """A second store into the same batch (picks in place of ones a concurrent request took)
+    ranks after the first part, whatever the ids or scores."""
+    ada = _user(session)
+    air, muse, keane, coldplay = _artists(session, "Air", "Muse", "Keane", "Coldplay")
+    made_at = utcnow()
+    stored.add_recommendations(session, ada, [NewRecommendation(coldplay, 0.1)], "v1", made_at)
+    stored.add_recommendations(
+        session,
+        ada,
+        [NewRecommendation(keane, 0.9), NewRecommendation(air, 0.5), NewRecommendation(muse, 0.7)],
+        "v1",
+        made_at,
+        first_position=1,
+    )
+
+    history = stored.user_recommendations(session, ada)
+
+    assert [r.artist_id for r in history] == [coldplay, keane, air, muse]
+    assert [r.position for r in history] == [0, 1, 2, 3]
 
 
 def test_an_artist_is_recommended_to_a_user_only_once(session: Session) -> None:

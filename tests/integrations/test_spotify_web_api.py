@@ -159,11 +159,25 @@ def test_search_asks_for_a_track_with_artist_and_track_filters_within_the_limit(
     assert found is not None and found.uri == "spotify:track:t1"
 
 
-def test_a_retired_top_tracks_endpoint_gives_none() -> None:
-    session = FakeSession()  # every path 404
+def test_an_artists_songs_are_one_search_page_with_the_artist_filter() -> None:
+    tracks = [
+        {"id": f"t{n}", "uri": f"spotify:track:t{n}", "name": f"Song {n}", "popularity": 10 * n}
+        | {"artists": [artist(1)]}
+        for n in range(3)
+    ]
+    session = FakeSession({"GET /v1/search": lambda *_: (200, {"tracks": {"items": tracks}})})
     api, _, _ = client(session)
 
-    assert api.artist_top_tracks("a1") is None
+    found = api.search_artist_tracks('Sigur "Rós"')
+
+    assert len(session.sent) == 1
+    params = session.sent[0][2]["params"]
+    assert params == {"q": 'artist:"Sigur  Rós"', "type": "track", "limit": 10}
+    assert [(t.uri, t.popularity, t.artists[0].id) for t in found] == [
+        ("spotify:track:t0", 0, "a1"),
+        ("spotify:track:t1", 10, "a1"),
+        ("spotify:track:t2", 20, "a1"),
+    ]
 
 
 # --- against the contract (Prism) -------------------------------------------------------
@@ -192,6 +206,8 @@ def test_search_and_playlist_calls_keep_to_the_contract(prism_url: str) -> None:
     api = SpotifyWebApi(prism_url, StaticTokens())
 
     api.search_track("Radiohead", "Creep")
+    found = api.search_artist_tracks("Radiohead")
+    assert found and all(track.uri and track.artists for track in found)
     playlist = api.create_playlist("musicrec test", "a test")
     assert playlist.id
     assert api.add_to_playlist(playlist.id, [f"spotify:track:{n:022d}" for n in range(150)]) == 2

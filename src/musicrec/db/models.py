@@ -152,6 +152,9 @@ class Recommendation(Base):
     # The user's rated artists that contributed most, kept so the history can say why.
     because: Mapped[list[int]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Its place in its batch (0 = first) as ranked when made, discovery penalty included:
+    # every reader orders a batch by it, so a batch keeps the order it was shown in.
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     artist: Mapped[Artist] = relationship()
 

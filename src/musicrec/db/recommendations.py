@@ -73,10 +73,12 @@ def add_recommendations(
     items: Sequence[NewRecommendation],
     model_version: str,
     created_at: datetime | None = None,
+    first_position: int = 0,
 ) -> set[int]:
     """Store the items in one statement; returns the artist ids stored. An artist already
     recommended to the user (a concurrent request stored it first) is skipped, not an error.
-    Rows stored with the same ``created_at`` form one batch in the user's history."""
+    Rows stored with the same ``created_at`` form one batch in the user's history, in the
+    order given (best first): the items take positions ``first_position``, +1, ... in it."""
     if not items:
         return set()
     now = created_at or utcnow()
@@ -88,8 +90,9 @@ def add_recommendations(
             "model_version": model_version,
             "because": list(item.because),
             "created_at": now,
+            "position": first_position + offset,
         }
-        for item in items
+        for offset, item in enumerate(items)
     ]
     # One statement for all rows (insertmanyvalues), compiled once and cached: the parameters
     # go separately, not into the statement's text.
@@ -110,7 +113,7 @@ def _store_statement(dialect: str) -> Any:
 
 
 def user_recommendations(session: Session, user_id: int) -> list[Recommendation]:
-    """Every recommendation made to the user, newest first."""
+    """Every recommendation made to the user, newest batch first, each in its stored order."""
     return list(
         session.execute(
             select(Recommendation)
@@ -118,7 +121,7 @@ def user_recommendations(session: Session, user_id: int) -> list[Recommendation]
             .where(Recommendation.user_id == user_id)
             .order_by(
                 Recommendation.created_at.desc(),
-                Recommendation.score.desc(),
+                Recommendation.position,
                 Recommendation.id,
             )
         ).scalars()
@@ -126,7 +129,8 @@ def user_recommendations(session: Session, user_id: int) -> list[Recommendation]
 
 
 def newest_artist_ids(session: Session, user_id: int, limit: int) -> list[int]:
-    """The artists of the user's newest batch of recommendations (stored together), best first."""
+    """The artists of the user's newest batch of recommendations (stored together), in the
+    order they were shown."""
     newest = (
         select(func.max(Recommendation.created_at))
         .where(Recommendation.user_id == user_id)
@@ -135,7 +139,7 @@ def newest_artist_ids(session: Session, user_id: int, limit: int) -> list[int]:
     rows = session.execute(
         select(Recommendation.artist_id)
         .where(Recommendation.user_id == user_id, Recommendation.created_at == newest)
-        .order_by(Recommendation.score.desc(), Recommendation.id)
+        .order_by(Recommendation.position, Recommendation.id)
         .limit(limit)
     ).scalars()
     return list(rows)
@@ -169,7 +173,8 @@ def count_batches(session: Session, user_id: int) -> int:
 def recommendations_made_at(
     session: Session, user_id: int, times: Sequence[datetime]
 ) -> list[Recommendation]:
-    """The user's recommendations of these batches, newest batch first, best score first."""
+    """The user's recommendations of these batches, newest batch first, each in its stored
+    order."""
     if not times:
         return []
     return list(
@@ -179,7 +184,7 @@ def recommendations_made_at(
             .where(Recommendation.user_id == user_id, Recommendation.created_at.in_(times))
             .order_by(
                 Recommendation.created_at.desc(),
-                Recommendation.score.desc(),
+                Recommendation.position,
                 Recommendation.id,
             )
         ).scalars()

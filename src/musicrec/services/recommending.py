@@ -126,6 +126,7 @@ class RecommendationService:
         kept: list[Pick] = []
         version = POPULARITY_VERSION
         made_at = utcnow()  # one time for the whole batch: the history groups by it
+        placed = 0  # picks stored or tried so far: the next attempt's picks rank after them
         for _attempt in range(STORE_ATTEMPTS):
             chosen, picks = self._pick(session, rated, values, n - len(kept), exclude, taste)
             if not picks:
@@ -137,7 +138,9 @@ class RecommendationService:
                 [stored.NewRecommendation(a, s, tuple(because)) for a, s, because in picks],
                 version,
                 made_at,
+                first_position=placed,  # the live order (picks come ranked), kept for the history
             )
+            placed += len(picks)
             kept += [pick for pick in picks if pick[0] in new]
             exclude |= {pick[0] for pick in picks}
             if len(kept) >= n:

@@ -1,11 +1,18 @@
 """A few top songs of each recommended artist, with links, cached.
 
-Names come from Last.fm's ``artist.getTopTracks`` when a key is set; for a user connected to
-Spotify each is matched to a Spotify track through search (``track:`` and ``artist:``
-filters), so the playlist export can use it. Without a Last.fm key, a connected user gets the
-artist's Spotify top tracks where that retired endpoint still answers. With neither, nothing
-(and the page hides the section). While the source fails, the songs cached last are shown
-however old, and kept for when it answers again.
+Two sources, either enough alone:
+
+- Last.fm, when ``LASTFM_API_KEY`` is set: the names come from ``artist.getTopTracks`` (what
+  listeners play most, the population the model learns from, and shown to everyone, connected
+  to Spotify or not); for a user connected to Spotify each is matched to a Spotify track
+  through search (``track:`` and ``artist:`` filters), so the playlist export can use it.
+- Spotify alone, for a connected user when no Last.fm key is set: one search with the
+  ``artist:`` filter (what a new Spotify app may call; the artist top-tracks endpoint is
+  retired), kept to the tracks of this artist (its Spotify id when the catalogue has it,
+  else the same folded name), most popular first, one per title.
+
+With neither, nothing (and the page hides the section). While the source fails, the songs
+cached last are shown however old, and kept for when it answers again.
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ from musicrec.db.song_cache import CachedSong
 from musicrec.db.types import utcnow
 from musicrec.integrations.http_retries import UpstreamError
 from musicrec.integrations.lastfm_tracks import LastfmTopTracks
-from musicrec.integrations.spotify.web_api import SpotifyWebApi
+from musicrec.integrations.spotify.web_api import SpotifyTrack, SpotifyWebApi
+from musicrec.names import fold_name
 from musicrec.services.spotify_connection import EngineTokens, status
 
 log = logging.getLogger("musicrec.spotify")
@@ -107,15 +115,36 @@ def _fetch(
             found = client.top_tracks(name, SONGS_PER_ARTIST)
             songs = [CachedSong(track.name, track.url, None) for track in found]
             return [_matched(api, name, song) for song in songs] if api else songs
-        if api is not None and spotify_id:
-            tracks = api.artist_top_tracks(spotify_id) or []
-            return [
-                CachedSong(track.name, track.url, track.uri) for track in tracks[:SONGS_PER_ARTIST]
-            ]
+        if api is not None:
+            tracks = own_tracks(api.search_artist_tracks(name), name, spotify_id)
+            return [CachedSong(track.name, track.url, track.uri) for track in tracks]
     except UpstreamError as error:
         log.warning("top songs of %r not fetched (cached ones kept): %s", name, error)
         return None
     return []
+
+
+def own_tracks(
+    found: list[SpotifyTrack], name: str, spotify_id: str | None, n: int = SONGS_PER_ARTIST
+) -> list[SpotifyTrack]:
+    """The artist's ``n`` most popular tracks among search results, one per title: those
+    crediting its Spotify id when known, else an artist of the same folded name (a search
+    by artist also finds other artists whose names contain it)."""
+    key = fold_name(name)
+
+    def theirs(track: SpotifyTrack) -> bool:
+        if spotify_id:
+            return any(artist.id == spotify_id for artist in track.artists)
+        return any(fold_name(artist.name) == key for artist in track.artists)
+
+    chosen: list[SpotifyTrack] = []
+    titles: set[str] = set()
+    for track in sorted(filter(theirs, found), key=lambda track: -track.popularity):
+        title = fold_name(track.name)
+        if title not in titles:  # the same song on an album and a best-of
+            titles.add(title)
+            chosen.append(track)
+    return chosen[:n]
 
 
 def _matched(api: SpotifyWebApi, artist: str, song: CachedSong) -> CachedSong:

@@ -1,7 +1,9 @@
 """A thin client of the Spotify Web API, as its 2026 contract stands.
 
-Only current endpoints: ``POST /me/playlists`` creates a playlist, ``POST /playlists/{id}/items``
-adds at most 100 ``{"uris": [...]}`` a request, search pages hold at most 10. Both kinds of
+Only current endpoints, those a new app may call: ``POST /me/playlists`` creates a playlist,
+``POST /playlists/{id}/items`` adds at most 100 ``{"uris": [...]}`` a request, search pages
+hold at most 10; an artist's songs come from search (``GET /artists/{id}/top-tracks`` is
+deprecated and refused to new apps). Both kinds of
 pagination (offset and cursor) are followed to the end, bounded by ``max_pages`` and by a cursor
 that repeats. The access token comes from a ``TokenSource``: refreshed before it expires, and
 once more after a 401.
@@ -22,8 +24,6 @@ PLAYLIST_CHUNK = 100  # the most tracks one request may add to a playlist
 MAX_PAGES = 200
 PREFERRED_IMAGE_WIDTH = 160
 TIME_RANGES = ("short_term", "medium_term", "long_term")
-GONE = (403, 404, 410)  # how a retired endpoint answers
-_retired_top_tracks: set[str] = set()  # API base URLs where top-tracks no longer answers
 
 
 class TokenSource(Protocol):
@@ -56,6 +56,7 @@ class SpotifyTrack:
     name: str
     url: str | None
     artists: tuple[SpotifyArtist, ...]
+    popularity: int = 0  # Spotify's 0..100, from recent plays
 
 
 @dataclass(frozen=True)
@@ -141,20 +142,13 @@ class SpotifyWebApi:
         items = ((answer or {}).get("tracks") or {}).get("items") or []
         return next((track for item in items if (track := _track(item)) is not None), None)
 
-    def artist_top_tracks(self, artist_id: str) -> list[SpotifyTrack] | None:
-        """The deprecated ``GET /artists/{id}/top-tracks``; None where it no longer answers
-        (remembered for the process: it is not asked again)."""
-        if self.base in _retired_top_tracks:
-            return None
-        try:
-            answer = self.call("GET", f"artists/{quote(artist_id, safe='')}/top-tracks")
-        except SpotifyApiError as error:
-            if error.status in GONE:
-                _retired_top_tracks.add(self.base)
-                return None
-            raise
-        tracks = (answer or {}).get("tracks") or []
-        return [track for item in tracks if (track := _track(item)) is not None]
+    def search_artist_tracks(self, artist: str) -> list[SpotifyTrack]:
+        """One search page (the most allowed) of tracks with the ``artist:`` filter, in
+        Spotify's order: tracks of other artists of a like name may be among them."""
+        query = f'artist:"{_quoted(artist)}"'
+        answer = self.call("GET", "search", {"q": query, "type": "track", "limit": SEARCH_LIMIT})
+        items = ((answer or {}).get("tracks") or {}).get("items") or []
+        return [track for item in items if (track := _track(item)) is not None]
 
     # --- playlists -----------------------------------------------------------------------
 
@@ -258,12 +252,14 @@ def _track(item: Any) -> SpotifyTrack | None:
     artists = tuple(
         artist for entry in item.get("artists") or [] if (artist := _artist(entry)) is not None
     )
+    popularity = item.get("popularity")
     return SpotifyTrack(
         id=str(track_id),
         uri=str(uri),
         name=str(name),
         url=url if isinstance(url, str) else None,
         artists=artists,
+        popularity=popularity if type(popularity) is int else 0,
     )
 
 
