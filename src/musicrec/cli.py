@@ -198,6 +198,7 @@ def train(
             base=plan.base,
             engine=engine,
             spark=spark,
+            model_store=settings.model_store,
             **plan.overrides,
         )
     except ValueError as error:

@@ -6,6 +6,8 @@
 | MUSICREC_DATABASE_URL  | sqlite:///<instance>/musicrec.sqlite3                |
 | MUSICREC_SECRET_KEY    | generated once, kept in <instance>/secret_key (0600) |
 | MUSICREC_MODEL_DIR     | <instance>/models                                    |
+| MUSICREC_MODEL_STORE   | folder (MODEL_DIR, shared by every node); database: versions in |
+|                        | the database, MODEL_DIR a local cache (services/model_store.py) |
 | MUSICREC_ENV           | development (or production)                          |
 | MUSICREC_RATE_LIMITS   | 10/minute (failed logins, sign-ups); "off" disables  |
 | MUSICREC_RATE_LIMIT_STORAGE | database (shared by every worker); or redis://..., memory:// |
@@ -126,6 +128,7 @@ class Settings:
     mail_from: str = "musicrec@localhost"
     public_url: str = ""  # e.g. https://music.example.org: the origin of links sent by mail
     fast_password_hashing: bool = False  # a test setting: see services/passwords.py
+    model_store: str = "folder"  # or "database": versions in the database, model_dir a cache
 
     @property
     def is_production(self) -> bool:
@@ -179,6 +182,7 @@ class Settings:
             mail_from=env.get("MUSICREC_MAIL_FROM", "musicrec@localhost"),
             public_url=env.get("MUSICREC_PUBLIC_URL", "").rstrip("/"),
             fast_password_hashing=env.get("MUSICREC_FAST_PASSWORD_HASHING", "") == "1",
+            model_store=(env.get("MUSICREC_MODEL_STORE") or "folder").strip().lower(),
         )
 
     def check(self) -> None:
@@ -196,6 +200,7 @@ class Settings:
                 )
         if self.public_url:
             check_public_url(self.public_url)
+        check_fleet_settings(self)
         if self.spotify.enabled:
             check_token_key(self.spotify.token_key)
             check_redirect_uri(self.spotify.redirect_uri)
@@ -207,6 +212,48 @@ def check_production_secret(secret_key: str) -> None:
             f"MUSICREC_SECRET_KEY must be set to at least {MIN_SECRET_KEY_LENGTH} random "
             "characters in production (e.g. python -c 'import secrets; "
             "print(secrets.token_urlsafe(32))')."
+        )
+
+
+MODEL_STORES = ("folder", "database")
+
+
+def check_fleet_settings(settings: Settings) -> None:
+    """Refuse settings of several nodes that cannot work together (what one node can see).
+
+    ``MUSICREC_MODEL_STORE=database`` says the nodes share no folder: then a SQLite database or
+    job queue file (one machine's files) cannot be what they share. A Redis job queue says
+    several machines too: then limits counted in each worker's memory are no limits. Checked in
+    production; the nodes' shared secrets are compared through the database (services.fleet).
+    """
+    if settings.model_store not in MODEL_STORES:
+        raise ConfigurationError(
+            f"MUSICREC_MODEL_STORE must be one of {', '.join(MODEL_STORES)}, "
+            f"not {settings.model_store!r}."
+        )
+    if not settings.is_production:
+        return
+    redis_queue = settings.job_queue_url.startswith(("redis://", "rediss://"))
+    if settings.model_store == "database":
+        if settings.database_url.startswith("sqlite"):
+            raise ConfigurationError(
+                "MUSICREC_MODEL_STORE=database is for nodes that share no folder, but a SQLite "
+                "MUSICREC_DATABASE_URL is a file of one machine: use PostgreSQL, or the folder "
+                "store on one machine."
+            )
+        if not redis_queue:
+            raise ConfigurationError(
+                "MUSICREC_MODEL_STORE=database is for nodes that share no folder, but the job "
+                "queue is a file in each node's instance folder: set MUSICREC_JOB_QUEUE_URL to "
+                "a Redis URL every node and the worker share."
+            )
+    if (redis_queue or settings.model_store == "database") and (
+        settings.rate_limit_storage.startswith("memory")
+    ):
+        raise ConfigurationError(
+            "MUSICREC_RATE_LIMIT_STORAGE=memory:// counts in each worker of each node: with "
+            "several nodes (a Redis job queue, or MUSICREC_MODEL_STORE=database) use database "
+            "or a Redis URL."
         )
 
 

@@ -6,12 +6,14 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -364,3 +366,46 @@ class TopSong(Base):
     url: Mapped[str | None] = mapped_column(String(1024))  # a page to listen on
     spotify_uri: Mapped[str | None] = mapped_column(String(128))
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ModelVersionRow(Base):
+    """A published model version kept in the database (``MUSICREC_MODEL_STORE=database``).
+
+    Its ``arrays.npz`` lives in ``model_chunks``; ``meta`` is its ``meta.json``. A node loads a
+    version only once ``complete`` (set after the last chunk was written), and checks the bytes
+    it read against ``sha256`` and ``size`` before using them."""
+
+    __tablename__ = "model_versions"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    meta: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    chunks: Mapped[int] = mapped_column(Integer)
+    complete: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ModelChunk(Base):
+    """One piece (at most ``services.model_store.CHUNK_BYTES``) of a version's arrays."""
+
+    __tablename__ = "model_chunks"
+
+    version: Mapped[str] = mapped_column(
+        ForeignKey("model_versions.name", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Node(Base):
+    """A running web process (``<host>-<pid>``): the fingerprint of the settings every node must
+    share, the model version it serves, and when it last proved alive."""
+
+    __tablename__ = "nodes"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -188,6 +188,45 @@ class ModelStore:
         names = self.versions()
         return self.load(names[0]) if names else None
 
+    def staging(self) -> Path:
+        """A new hidden folder in the store (listing ignores it) to fill before ``install``."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=self.directory))
+
+    def install(self, staged: Path, name: str) -> bool:
+        """Rename a filled ``staged`` folder (``ARRAYS`` and ``META``, written with
+        ``write_synced``) into place as version ``name``, atomically; False, and ``staged``
+        removed, when a version of that name is already there."""
+        _fsync_dir(staged)
+        try:
+            os.rename(staged, self.directory / name)  # onto a missing name only
+        except OSError:
+            shutil.rmtree(staged, ignore_errors=True)
+            if (self.directory / name).exists():
+                return False
+            raise
+        _fsync_dir(self.directory)
+        return True
+
+    def remove(self, name: str) -> None:
+        """Delete one version: out of the listing at once (an atomic rename), then the files."""
+        hidden = self.directory / f"{TEMP_PREFIX}removed-{name}"
+        try:
+            os.rename(self.directory / name, hidden)
+        except FileNotFoundError:
+            return
+        shutil.rmtree(hidden, ignore_errors=True)
+
+
+def newest_first(names: list[str]) -> list[str]:
+    """Version names ordered as ``ModelStore.versions`` lists them: newest first."""
+    return sorted(names, key=_sort_key, reverse=True)
+
+
+def write_synced(path: Path, write: Any) -> None:
+    """Write a file through ``write(handle)`` and fsync it."""
+    _write_synced(path, write)
+
 
 def _process_alive(pid: int) -> bool:
     try:

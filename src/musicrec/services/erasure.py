@@ -26,6 +26,7 @@ from musicrec.db.session import read_transaction, transaction
 from musicrec.db.types import utcnow
 from musicrec.engine.artifacts import ModelStore
 from musicrec.engine.model_erasure import erase_users, versions_holding
+from musicrec.services.model_store import FOLDER, shared_models
 
 log = logging.getLogger("musicrec.erasure")
 
@@ -50,15 +51,24 @@ class ModelErasure:
     still_holding: list[str] = field(default_factory=list)
 
 
-def erase_from_models(engine: Engine, model_dir: Path) -> ModelErasure:
+def erase_from_models(engine: Engine, model_dir: Path, model_store: str = FOLDER) -> ModelErasure:
     """Strip every erased account from every kept model version, then check that none holds
-    one; on success the erasures are marked applied. No transaction is open meanwhile."""
+    one; on success the erasures are marked applied. No transaction is open meanwhile.
+
+    With ``model_store="database"`` the folder is first brought level with the database's
+    versions, and each replacement is stored there in place of the original."""
     with read_transaction(engine) as session:
         erased = erasure_rows.erased_user_ids(session)
     if not erased:
         return ModelErasure()
+    shared = shared_models(model_store, engine, model_dir)
+    if shared is not None:
+        shared.pull(every=True)
     store = ModelStore(model_dir)
     replaced = erase_users(store, erased)
+    if shared is not None:
+        for old, new in replaced.items():
+            shared.replace(old, new)
     still_holding = versions_holding(store, erased)
     if not still_holding:
         with transaction(engine) as session:
@@ -66,11 +76,11 @@ def erase_from_models(engine: Engine, model_dir: Path) -> ModelErasure:
     return ModelErasure(replaced, still_holding)
 
 
-def erase_from_models_logged(engine: Engine, model_dir: Path) -> None:
+def erase_from_models_logged(engine: Engine, model_dir: Path, model_store: str = FOLDER) -> None:
     """``erase_from_models`` for the worker's periodic check: the outcome is logged, a failure
     never stops the rest of the check (the erasures stay pending and are tried again)."""
     try:
-        outcome = erase_from_models(engine, model_dir)
+        outcome = erase_from_models(engine, model_dir, model_store)
     except Exception:  # noqa: BLE001 - logged; the next check tries again
         log.exception("could not erase deleted accounts from the model versions")
         return

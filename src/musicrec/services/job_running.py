@@ -125,6 +125,7 @@ def run_training(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
         keep_versions=context.settings.keep_models,
         base=plan.base,
         on_iteration=on_iteration,
+        model_store=context.settings.model_store,
         **plan.overrides,
     )
     return {

@@ -9,6 +9,13 @@ appears; the one already loaded keeps serving.
 With ``background=True`` (the web app's loader) a newer version is read (``np.load``) in an OS
 thread while requests keep using the current one, which is then swapped for it by reference;
 only the very first load, with nothing to serve yet, happens in the caller.
+
+With ``shared`` (``MUSICREC_MODEL_STORE=database``) the folder is this node's cache: every
+``REFRESH_SECONDS`` a request starts, off its path, a fetch of the database's newest version
+into it (``services.model_store``), which the folder's change then brings in as above; while
+nothing is served yet the fetch happens in the caller, so a node that starts with an empty
+cache serves the current version before its health check answers "ok". With ``node``
+(``services.fleet``) the same refresh records the version this process serves.
 """
 
 from __future__ import annotations
@@ -20,11 +27,19 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from musicrec.engine.artifacts import ModelStore
 from musicrec.engine.model import FactorModel
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from musicrec.config import Settings
+    from musicrec.services.fleet import FleetNode
+    from musicrec.services.model_store import DatabaseModels
 
 log = logging.getLogger("musicrec.model_loader")
 # Two publishes within one tick of the file system's clock leave the same modification time;
@@ -33,6 +48,7 @@ RELIST_SECONDS = 5.0
 BAD_RETRY_SECONDS = 60.0  # a version that failed to load is tried again after this, doubling
 BAD_RETRY_MAX_SECONDS = 3600.0
 EXPLAIN = 3  # rated artists named in "because you rated ..."
+REFRESH_SECONDS = 5.0  # how often the database store is asked for a newer version
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,19 @@ class _BadVersion:
     retry_at: float  # time.monotonic()
 
 
+def run_cooperatively(work: Callable[[], None]) -> None:
+    """Run ``work`` (database I/O, little CPU at a time) beside the requests: a greenlet under
+    a monkey-patched gevent server (its socket waits yield), else a daemon thread."""
+    try:
+        from gevent import monkey, spawn
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        monkey = None
+    if monkey is not None and monkey.is_module_patched("socket"):
+        spawn(work)
+    else:
+        threading.Thread(target=work, name="model-refresh", daemon=True).start()
+
+
 def run_off_the_event_loop(work: Callable[[], None]) -> None:
     """Run ``work`` in an OS thread: gevent's thread pool under a monkey-patched gevent server
     (a greenlet would block every request while NumPy reads), else a daemon thread."""
@@ -95,9 +124,21 @@ class ModelLoader:
     """The newest complete model version in ``model_dir``, reloaded when a newer one appears
     (in the background with ``background=True``)."""
 
-    def __init__(self, model_dir: Path, background: bool = False) -> None:
+    def __init__(
+        self,
+        model_dir: Path,
+        background: bool = False,
+        *,
+        shared: DatabaseModels | None = None,
+        node: FleetNode | None = None,
+    ) -> None:
         self.store = ModelStore(model_dir)
         self.background = background
+        self.shared = shared
+        self.node = node
+        self._refreshed_at = float("-inf")
+        self._refreshing = False
+        self._refresh_lock = threading.Lock()
         self._loaded: LoadedModel | None = None
         self._seen: tuple[int, int] | None = None  # the folder's (mtime, inode) last listed
         self._listed_at = float("-inf")
@@ -139,6 +180,7 @@ class ModelLoader:
             self._failed = None
             self._loaded = outcome
             self._mark_served(version)
+            self._refreshed_at = float("-inf")  # tell the nodes table at the next request
             log.info("serving model version %s", version)
             return
         failures = self._bad[version].failures + 1 if version in self._bad else 1
@@ -185,7 +227,35 @@ class ModelLoader:
             return None
         return newest
 
+    def _refresh(self) -> None:
+        """Fetch the database's newest version into the cache; record what this process
+        serves. A failure (the database away) is logged and tried again later."""
+        try:
+            if self.shared is not None:
+                self.shared.pull()
+            if self.node is not None:
+                loaded = self._loaded
+                self.node.beat(loaded.version if loaded else None)
+        except Exception:  # noqa: BLE001 - serving goes on with what the cache holds
+            log.exception("could not refresh the model cache from the database")
+        finally:
+            self._refreshing = False
+
+    def _maybe_refresh(self) -> None:
+        if self.shared is None and self.node is None:
+            return
+        with self._refresh_lock:
+            if self._refreshing or time.monotonic() - self._refreshed_at < REFRESH_SECONDS:
+                return
+            self._refreshing, self._refreshed_at = True, time.monotonic()
+        if self._loaded is None:  # nothing to serve meanwhile: fetch before answering
+            self._refresh()
+            self._listed_at = float("-inf")
+        else:
+            run_cooperatively(self._refresh)
+
     def current(self) -> LoadedModel | None:
+        self._maybe_refresh()
         if self._ready is not None:
             with self._lock:
                 self._take_ready()
@@ -209,3 +279,19 @@ class ModelLoader:
                 outcome = error
             self._settle(wanted, outcome)
             return self._loaded
+
+
+def web_model_loader(settings: Settings, engine: Engine) -> ModelLoader:
+    """The web process's loader: with ``MUSICREC_MODEL_STORE=database`` its folder is a cache
+    of the database's versions; with that store or in production the process joins the nodes
+    table (``services.fleet``), which refuses to start it (ConfigurationError) in production
+    when a live node runs with other shared settings."""
+    from musicrec.services.fleet import FleetNode
+    from musicrec.services.model_store import shared_models
+
+    shared = shared_models(settings.model_store, engine, settings.model_dir, settings.keep_models)
+    node = None
+    if shared is not None or settings.is_production:
+        node = FleetNode(engine, settings)
+        node.join()
+    return ModelLoader(settings.model_dir, background=True, shared=shared, node=node)

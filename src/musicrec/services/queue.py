@@ -89,7 +89,7 @@ class JobQueue:
         """Recover lost jobs; strip deleted accounts from the model versions; queue a
         training when one is due."""
         self.recover()
-        erase_from_models_logged(self.engine(), self.settings.model_dir)
+        erase_from_models_logged(self.engine(), self.settings.model_dir, self.settings.model_store)
         with transaction(self.engine()) as session:
             job = maybe_queue_training(
                 session, self, self.settings.model_dir, RetrainPolicy.from_settings(self.settings)

@@ -92,10 +92,14 @@ class RecommendationService:
     """Serves the current model to the web app; one per process."""
 
     def __init__(
-        self, model_dir: Path, popular: PopularArtists, catalogue: Catalogue | None = None
+        self,
+        model_dir: Path,
+        popular: PopularArtists,
+        catalogue: Catalogue | None = None,
+        loader: ModelLoader | None = None,
     ) -> None:
         # Newer versions are read off the request path; the first is read here, at start-up.
-        self.loader = ModelLoader(model_dir, background=True)
+        self.loader = loader or ModelLoader(model_dir, background=True)
         self.loader.current()
         self.popular_artists = popular
         self.catalogue = catalogue or Catalogue(popular)  # names come from its in-memory index

@@ -18,6 +18,7 @@ from musicrec.engine.artifacts import DEFAULT_KEEP, ModelStore, ratings_fingerpr
 from musicrec.engine.data import RatingMatrix
 from musicrec.engine.model import FactorModel, IterationCallback
 from musicrec.engine.settings import ModelSettings
+from musicrec.services.model_store import FOLDER, shared_models
 
 ENGINES = ("embedded", "spark")
 
@@ -67,6 +68,7 @@ def train_and_publish(
     engine: str = "embedded",
     spark: SparkTarget | None = None,
     on_iteration: IterationCallback | None = None,
+    model_store: str = FOLDER,
     **overrides: Any,
 ) -> TrainingReport:
     """Read the ratings (in a short transaction of ``database``, closed before the training:
@@ -76,7 +78,11 @@ def train_and_publish(
     leaves the current version serving.
 
     The embedded engine's training loss after each sweep is kept in the version's metrics
-    (``loss``) and passed to ``on_iteration`` as it comes."""
+    (``loss``) and passed to ``on_iteration`` as it comes.
+
+    With ``model_store="database"`` the version, once written to ``model_dir``, is copied into
+    the database (complete only once every chunk is in), which every node fetches from; the
+    database's versions are pruned too, never one a live node serves."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; use one of {ENGINES}")
     model_settings = settings_with_overrides(kind, base, **overrides)
@@ -111,6 +117,14 @@ def train_and_publish(
         },
         data_fingerprint=ratings_fingerprint(data.user_ids, data.artist_ids, data.ratings),
     )
+    shared = shared_models(model_store, database, model_dir, keep_versions)
+    if shared is not None:
+        try:
+            shared.upload(version)
+        except BaseException:  # not published for the nodes: not published at all
+            store.remove(version)
+            raise
+        shared.prune()
     store.prune(keep_versions)
     return TrainingReport(
         version=version,

@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 from musicrec.config import Settings
 from musicrec.db.session import READ_MOSTLY, make_engine, make_session_factory
 from musicrec.services.catalogue import Catalogue
+from musicrec.services.model_loader import web_model_loader
 from musicrec.services.passwords import use_fast_hashing
 from musicrec.services.popular_artists import PopularArtists
 from musicrec.services.recommending import RecommendationService
@@ -39,7 +40,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.extensions[READ_MOSTLY_ENGINE] = engine.execution_options(**{READ_MOSTLY: True})
     popular = PopularArtists()
     catalogue = app.extensions[extensions.CATALOGUE] = Catalogue(popular)
-    recommendations = RecommendationService(settings.model_dir, popular, catalogue)
+    loader = web_model_loader(settings, engine)  # MUSICREC_MODEL_STORE, the nodes table
+    recommendations = RecommendationService(settings.model_dir, popular, catalogue, loader)
     recommendations.current_version()  # load the model once, as each worker starts
     app.extensions[extensions.RECOMMENDATIONS] = recommendations
     logging.getLogger("musicrec").setLevel(logging.INFO)
