@@ -205,11 +205,12 @@ PIXEL_PNG = base64.b64decode(
 
 
 def new_page(
-    browser: Any, base_url: str, viewport: dict[str, int]
+    browser: Any, base_url: str, viewport: dict[str, int], **options: Any
 ) -> tuple[Any, Any, ConsoleWatch]:
     """A fresh context (no cookies) and page watching the console; caller closes the context.
+    ``options`` go to Playwright's ``new_context`` (``timezone_id``, ``locale``...).
     Spotify's image host is answered locally: tests never reach the real service."""
-    context = browser.new_context(base_url=base_url, viewport=viewport)
+    context = browser.new_context(base_url=base_url, viewport=viewport, **options)
     context.set_default_timeout(10_000)
     context.route(
         "https://i.scdn.co/**",

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, _musicrec_command, new_page
+from tests.browser.conftest import DESKTOP, MOBILE, _musicrec_command, new_page
 from tests.browser.test_journey import expect, sign_up_through_form, unique_username
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -67,6 +67,7 @@ def test_operator_page_plots_and_a_retraining_followed_live(
         assert page.locator("svg.chart polyline.series").count() == 1  # the loss by iteration
         assert page.locator("svg.chart rect.bar").count() >= 10  # ratings 1..10, coverage
 
+        before = page.locator("#serving-model code").inner_text()
         page.get_by_role("button", name="Retrain now").click()
         job = page.locator("#jobs li.job").first
         expect(page.locator("#queue-status")).to_contain_text("queued")
@@ -75,9 +76,17 @@ def test_operator_page_plots_and_a_retraining_followed_live(
         expect(state).to_have_text("done", timeout=120_000)
         assert job.locator("progress").evaluate("bar => bar.value") == 1
 
-        page.reload()
-        expect(page.locator("#versions tbody tr")).to_have_count(2, timeout=10_000)
+        # Without a reload (issue 21): the new version serves, the list holds both, the status
+        # line says how the job ended.
+        expect(page.locator("#versions tbody tr")).to_have_count(2, timeout=40_000)
+        expect(page.locator("#serving-model code")).not_to_have_text(before, timeout=40_000)
+        expect(page.locator("#versions tr.serving code")).to_have_text(
+            page.locator("#serving-model code").inner_text()
+        )
+        expect(page.locator("#queue-status")).to_contain_text("done; serving")
         page.screenshot(path=str(artifacts_dir / "operator-page.png"), full_page=True)
+        page.set_viewport_size(MOBILE)
+        page.screenshot(path=str(artifacts_dir / "operator-page-375px.png"), full_page=True)
         watch.check()
     finally:
         context.close()

@@ -37,6 +37,7 @@ PUBLIC = {
     ("GET", "/api/v1/artists/{artist_id}/similar"),
     ("GET", "/api/v1/health"),
     ("GET", "/api/openapi.json"),
+    ("GET", "/api/docs"),  # the same document as a page for people (issue 21)
     ("GET", "/static/{filename}"),
     ("GET", "/artists/{artist_id}"),
     # A forgotten password: asked for, and set with the mailed link, before any log-in.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -15,6 +17,10 @@ WORKER_CLASS = "gevent"
 GEVENT_WORKER = "musicrec.web.gevent_worker.LimitedGeventWorker"
 ACCESS_LOGGER = "musicrec.web.access_log.RedactingLogger"  # no reset tokens, no OAuth codes
 GTHREAD_THREADS = 8  # threads per worker when the gthread class is chosen instead
+CONTROL_SOCKET = "gunicorn.ctl"
+# AF_UNIX paths hold at most 107 bytes on Linux (104 on macOS): a longer instance path
+# gets no control socket rather than a failed start.
+MAX_SOCKET_PATH = 100
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -53,6 +59,23 @@ def prepare_worker(worker: Any) -> None:
     worker.log.info("Worker warm in %.0f ms, %d objects frozen out of collections", took, frozen)
 
 
+def control_socket_options(env: Mapping[str, str]) -> dict[str, Any]:
+    """gunicorn (25.1 on) opens a control socket for ``gunicornc``, by default in
+    ``$XDG_RUNTIME_DIR`` or a ``~/.gunicorn/`` every server of the account shares (a second
+    instance takes over the first one's socket). Here it is the instance folder's own, and off
+    where that path is too long for a Unix socket; older gunicorns have no such setting."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    known = {setting.name for setting in KNOWN_SETTINGS}
+    if "control_socket" not in known:
+        return {}
+    instance = Path(env.get("MUSICREC_INSTANCE_DIR") or "instance").resolve()
+    path = instance / CONTROL_SOCKET
+    if len(str(path).encode()) > MAX_SOCKET_PATH:
+        return {"control_socket_disable": True}
+    return {"control_socket": str(path)}
+
+
 def server_options(
     host: str, port: int, workers: int | None = None, worker_class: str = WORKER_CLASS
 ) -> dict[str, Any]:
@@ -76,6 +99,7 @@ def server_options(
         "accesslog": "-",
         "logger_class": ACCESS_LOGGER,
         "post_worker_init": prepare_worker,
+        **control_socket_options(os.environ),
         **({"threads": GTHREAD_THREADS} if worker_class == "gthread" else {}),
     }
 

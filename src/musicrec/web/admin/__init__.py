@@ -41,7 +41,7 @@ def _plots(serving: VersionView | None, activity: Activity) -> dict[str, Markup]
             activity.coverage,
             title="Catalogue coverage of recommendations",
             caption=(
-                f"{activity.recommended_artists} of {activity.catalogue_artists} artists "
+                f"{activity.recommended_artists:,} of {activity.catalogue_artists:,} artists "
                 f"recommended at least once ({activity.coverage:.1%})"
             ),
         ),

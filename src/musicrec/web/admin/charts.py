@@ -109,7 +109,7 @@ def bar_chart(
         body.append(
             f'<rect class="bar" x="{x:.1f}" y="{TOP + plot_h - height:.1f}" '
             f'width="{slot * 0.7:.1f}" height="{height:.1f}">'
-            f"<title>{escape(label)}: {value}</title></rect>"
+            f"<title>{escape(label)}: {value:,}</title></rect>"
         )
         if i % every == 0:
             body.append(

@@ -1,10 +1,10 @@
-"""The recommendations page and artist pages (with similar artists)."""
+"""The recommendations page and artist pages (listeners, top songs, similar artists)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from musicrec.services import preferences, ratings, spotify_connection, top_songs
+from musicrec.services import artist_page, preferences, ratings, spotify_connection, top_songs
 from musicrec.services.past_batches import history_page
 from musicrec.services.recommending import ENOUGH_RATINGS
 from musicrec.web.auth.guard import current_user, login_required, rated_count, settings
@@ -50,6 +50,13 @@ def artist(artist_id: int) -> str:
     rating = ratings.rating_of(session, user.id, artist_id) if user is not None else None
     viewer = user.id if user is not None else None
     similar = recommendations().similar(session, artist_id, SIMILAR_ARTISTS, viewer)
+    facts = artist_page.artist_facts(session, artist_id, viewer, [other.id for other in similar])
     return render_template(
-        "recommendations/artist.html", artist=found, similar=similar, rating=rating
+        "recommendations/artist.html",
+        artist=found,
+        similar=similar,
+        rating=rating,
+        facts=facts,
+        # the songs are fetched by the page (app.js), never while this answer is made
+        top_songs=top_songs.available(settings(), session, viewer),
     )

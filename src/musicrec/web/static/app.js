@@ -49,8 +49,11 @@ function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+// Numbers as the server writes them (web/main/formatting.py): "83,340".
+const formatCount = (value) => Number(value).toLocaleString("en-US");
+
 function setRatedCount(count) {
-  document.querySelectorAll("[data-rated-count]").forEach((node) => { node.textContent = String(count); });
+  document.querySelectorAll("[data-rated-count]").forEach((node) => { node.textContent = formatCount(count); });
   document.querySelectorAll("[data-enough]").forEach((node) => {
     const enough = count >= Number(node.dataset.enough);
     node.querySelectorAll("[data-below-enough]").forEach((hint) => { hint.hidden = enough; });
@@ -84,7 +87,7 @@ function ratingControl(artist) {
       "aria-pressed": current === n ? "true" : "false", "aria-label": `${n} out of 10 for ${artist.name}`, text: String(n),
     }));
   }
-  const remove = el("button", { type: "button", class: "remove", "data-unrate": artist.id, hidden: !current, "aria-label": `Remove your rating of ${artist.name}`, text: "Remove" });
+  const remove = el("button", { type: "button", class: "unrate", "data-unrate": artist.id, hidden: !current, "aria-label": `Remove your rating of ${artist.name}`, text: "Remove rating" });
   return el("span", { class: "rating-control", role: "group", "aria-label": `Your rating of ${artist.name}, 1 to 10` }, buttons, remove);
 }
 
@@ -112,7 +115,7 @@ function artistCard(artist, extra) {
   const main = el("div", { class: "card-main" }, avatar(artist),
     el("a", { class: "name", href: `/artists/${artist.id}`, text: artist.name }),
     artist.lastfm_url ? el("a", { class: "external", href: artist.lastfm_url, rel: "noopener noreferrer", target: "_blank", text: "Last.fm" }) : null);
-  const notForMe = el("button", { type: "button", class: "remove not-for-me", "data-not-for-me": artist.id, "data-artist-name": artist.name, "aria-label": `${artist.name} is not for me`, text: "Not for me" });
+  const notForMe = el("button", { type: "button", class: "not-for-me", "data-not-for-me": artist.id, "data-artist-name": artist.name, "aria-label": `${artist.name} is not for me`, text: "Not for me" });
   return el("li", { class: "card", "data-artist-id": artist.id }, main, extra || null, ratingControl(artist), notForMe);
 }
 
@@ -121,7 +124,41 @@ function showRating(artistId, rating) {
     b.setAttribute("aria-pressed", String(Number(b.dataset.value) === rating));
   });
   document.querySelectorAll(`[data-unrate="${artistId}"]`).forEach((b) => { b.hidden = !rating; });
+  if (rating) document.querySelectorAll(`.undo-remove[data-artist-id="${artistId}"]`).forEach((note) => note.remove());
 }
+
+// The rating shown on the page for an artist (cards drawn by the server are not in myRatings).
+function shownRating(artistId) {
+  if (myRatings.has(artistId)) return myRatings.get(artistId);
+  const pressed = document.querySelector(`button[data-rate="${artistId}"][aria-pressed="true"]`);
+  return pressed ? Number(pressed.dataset.value) : null;
+}
+
+// After "Remove rating": a note with an Undo that puts the rating back, where the button was.
+function offerUndo(button, artistId, previous) {
+  const control = button.closest(".rating-control");
+  if (!control || !previous) return;
+  control.querySelector(".undo-remove")?.remove();
+  const undo = el("button", { type: "button", "data-rerate": artistId, "data-value": previous, "aria-label": `Undo: rate it ${previous} again`, text: "Undo" });
+  control.append(el("span", { class: "undo-remove", role: "status", "data-artist-id": artistId }, el("span", { text: "Rating removed." }), undo));
+  undo.focus();
+}
+
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-rerate]");
+  if (!button) return;
+  const artistId = Number(button.dataset.rerate);
+  button.disabled = true;
+  try {
+    const result = await api("PUT", `/api/v1/me/ratings/${artistId}`, { rating: Number(button.dataset.value) });
+    myRatings.set(artistId, result.rating);
+    setRatedCount(result.rated_count);
+    showRating(artistId, result.rating);
+  } catch (error) {
+    button.disabled = false;
+    if (!error.sessionEnded) alert(error.message);
+  }
+});
 
 // Rating: any [data-rate] button and [data-unrate] button on any page.
 document.addEventListener("click", async (event) => {
@@ -146,6 +183,7 @@ document.addEventListener("click", async (event) => {
   const button = event.target.closest("button[data-unrate]");
   if (!button) return;
   const artistId = Number(button.dataset.unrate);
+  const previous = shownRating(artistId);
   try {
     await api("DELETE", `/api/v1/me/ratings/${artistId}`);
   } catch (error) {
@@ -154,8 +192,7 @@ document.addEventListener("click", async (event) => {
   }
   myRatings.delete(artistId);
   showRating(artistId, null);
-  const row = button.closest("#my-ratings > li");
-  if (row) row.remove();
+  offerUndo(button, artistId, previous);
   await refreshRatedCount().catch(() => {});
 });
 
@@ -216,14 +253,47 @@ function setUpAddArtist() {
   });
 }
 
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+// Moments in the viewer's own time zone and language: every time[data-local-time] (the server
+// writes UTC, which stays for browsers without JavaScript); data-seconds adds the seconds.
+function localTimeText(date, seconds) {
+  const options = { day: "2-digit", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
+  if (seconds) options.second = "2-digit";
+  return new Intl.DateTimeFormat(undefined, options).format(date);
+}
 
-// When a batch was made, written like the server's: "25 Nov 2026, 14:05 UTC".
+function localiseTimes(root = document) {
+  root.querySelectorAll("time[data-local-time]").forEach((node) => {
+    const date = new Date(node.getAttribute("datetime"));
+    if (Number.isNaN(date.getTime())) return;
+    node.textContent = localTimeText(date, node.hasAttribute("data-seconds"));
+    node.title = `${date.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+  });
+}
+
+// Batches made in the same minute show their seconds, and those of the same second a number
+// ("batch 2", the oldest 1), so no two read alike (as web/main/formatting.py's time_marks).
+function distinguishSameMinute(list) {
+  const times = [...list.querySelectorAll("li.batch summary time[data-local-time]")];
+  const moment = (node) => new Date(node.getAttribute("datetime"));
+  const minutes = new Map();
+  const seconds = new Map();
+  for (const node of times) {
+    const iso = moment(node).toISOString();
+    minutes.set(iso.slice(0, 16), (minutes.get(iso.slice(0, 16)) || 0) + 1);
+    seconds.set(iso.slice(0, 19), [...(seconds.get(iso.slice(0, 19)) || []), moment(node).getTime()]);
+  }
+  for (const node of times) {
+    const iso = moment(node).toISOString();
+    node.toggleAttribute("data-seconds", minutes.get(iso.slice(0, 16)) > 1);
+    node.parentElement.querySelector(".batch-number")?.remove();
+    const twins = seconds.get(iso.slice(0, 19)).sort((a, b) => a - b);
+    if (twins.length > 1) node.after(el("span", { class: "batch-number", text: ` · batch ${twins.indexOf(moment(node).getTime()) + 1}` }));
+  }
+  localiseTimes(list);
+}
+
 function shownAt(iso) {
-  const date = new Date(iso);
-  const pad = (n) => String(n).padStart(2, "0");
-  const text = `${pad(date.getUTCDate())} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}, ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())} UTC`;
-  return el("time", { datetime: iso, text });
+  return el("time", { datetime: iso, "data-local-time": true, text: iso });
 }
 
 // A batch of past recommendations as _macros.html's recommendation_batch draws it.
@@ -250,6 +320,7 @@ function setUpRecommendations() {
         past.querySelector(".empty")?.remove();
         past.querySelectorAll("details[open]").forEach((details) => { details.open = false; });
         past.prepend(pastBatch(moved, fresh.dataset.shownAt));
+        distinguishSameMinute(past);
       }
       await rememberMyRatings(data.recommendations.map((item) => item.artist.id));
       const items = data.recommendations.map((item) => {
@@ -259,6 +330,7 @@ function setUpRecommendations() {
       fresh.dataset.shownAt = new Date().toISOString();
       fresh.replaceChildren(...(items.length ? items : [el("li", { class: "hint empty", text: "No new artists to recommend right now: rate more artists." })]));
       status.textContent = items.length ? `${items.length} new recommendations` : "";
+      bringIntoView(fresh.querySelector("li") || fresh, document.getElementById("new-heading"));
       if (fresh.hasAttribute("data-top-songs")) items.forEach(showTopSongs);
       const save = document.getElementById("save-playlist");
       if (save) save.hidden = !items.length;
@@ -270,18 +342,44 @@ function setUpRecommendations() {
   });
 }
 
+// New recommendations land under the notice and the slider: on a phone that is below the
+// fold, so the page scrolls to their heading unless the first card is already in full view.
+function bringIntoView(target, heading) {
+  const box = target.getBoundingClientRect();
+  if (box.top >= 0 && box.bottom <= window.innerHeight) return;
+  (heading || target).scrollIntoView({ block: "start" });
+}
+
+function songList(songs) {
+  const list = el("ol", { class: "songs", "aria-label": "Top songs" });
+  for (const song of songs) {
+    list.append(el("li", {}, song.url ? el("a", { href: song.url, rel: "noopener noreferrer", target: "_blank", text: song.title }) : el("span", { text: song.title })));
+  }
+  return list;
+}
+
 // Top songs of a recommended artist, under its card (cached by the server).
 async function showTopSongs(card) {
   try {
     const data = await api("GET", `/api/v1/artists/${card.dataset.artistId}/top-songs`);
     if (!data.songs.length) return;
-    const list = el("ol", { class: "songs", "aria-label": "Top songs" });
-    for (const song of data.songs) {
-      list.append(el("li", {}, song.url ? el("a", { href: song.url, rel: "noopener noreferrer", target: "_blank", text: song.title }) : el("span", { text: song.title })));
-    }
-    card.querySelector(".rating-control")?.before(list);
+    card.querySelector(".rating-control")?.before(songList(data.songs));
   } catch (error) {
     // the songs are a nicety: the card stays as it is
+  }
+}
+
+// The artist page's top songs: fetched after the page is shown, never while it is made.
+async function setUpArtistSongs() {
+  const section = document.querySelector("[data-top-songs-of]");
+  if (!section) return;
+  try {
+    const data = await api("GET", `/api/v1/artists/${section.dataset.topSongsOf}/top-songs`);
+    if (!data.songs.length) return;
+    section.append(songList(data.songs));
+    section.hidden = false;
+  } catch (error) {
+    // no songs: the section stays hidden
   }
 }
 
@@ -329,8 +427,9 @@ function setUpSpotifyImport() {
 }
 
 function importSummary(result) {
-  let text = `${result.rated} ratings imported, ${result.added} new artists added for you alone (until confirmed), ${result.kept_manual} of your own ratings kept, ${result.skipped} unchanged (${result.requests} requests to Spotify).`;
-  if (result.refused || result.over_limit) text += ` Not added: ${result.refused ?? 0} with a name the catalogue refuses, ${result.over_limit ?? 0} over the day's limit of new artists.`;
+  const n = (value) => formatCount(value ?? 0);
+  let text = `${n(result.rated)} ratings imported, ${n(result.added)} new artists added for you alone (until confirmed), ${n(result.kept_manual)} of your own ratings kept, ${n(result.skipped)} unchanged (${n(result.requests)} requests to Spotify).`;
+  if (result.refused || result.over_limit) text += ` Not added: ${n(result.refused)} with a name the catalogue refuses, ${n(result.over_limit)} over the day's limit of new artists.`;
   if (result.not_imported?.length) text += ` Not imported: ${result.not_imported.join("; ")}.`;
   return text;
 }
@@ -364,7 +463,11 @@ function followJob(item) {
     try {
       const data = await api("GET", `/api/v1/me/jobs/${item.dataset.jobId}`);
       showJob(item, data.job);
-      if (!ACTIVE_JOB_STATES.has(data.job.state)) { delete item.dataset.following; return; }
+      if (!ACTIVE_JOB_STATES.has(data.job.state)) {
+        delete item.dataset.following;
+        item.dispatchEvent(new CustomEvent("job-ended", { bubbles: true, detail: data.job }));
+        return;
+      }
     } catch (error) {
       if (error.status === 404 || error.status === 401) { delete item.dataset.following; return; }
     }
@@ -384,10 +487,51 @@ function jobItem(job) {
   return el("li", { class: "job", "data-job-id": job.id, "data-job-state": job.state }, head, bar, error, result);
 }
 
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+const REFRESH_TRIES = 30;
+
+// The operator's page after a job ended: the serving model and the version list are read again
+// from a fresh copy of the page. A training's version is loaded by the web workers in the
+// background, so the copy is read again (once a second, at most REFRESH_TRIES times) until the
+// serving version differs from ``previous``. Returns the version serving at the end.
+async function refreshOperatorPage(previous, waitForNew) {
+  for (let attempt = 0; attempt < REFRESH_TRIES; attempt += 1) {
+    const response = await fetch(location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } });
+    if (!response.ok) return null;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    const serving = fresh.getElementById("serving-details");
+    const versions = fresh.getElementById("versions-list");
+    if (!serving || !versions) return null;
+    const current = serving.dataset.servingVersion;
+    if (!waitForNew || current !== previous || attempt === REFRESH_TRIES - 1) {
+      document.getElementById("serving-details")?.replaceWith(serving);
+      document.getElementById("versions-list")?.replaceWith(versions);
+      localiseTimes(serving);
+      return current;
+    }
+    await sleep(1000);
+  }
+  return null;
+}
+
 function setUpJobs() {
   document.querySelectorAll("[data-job-id]").forEach(followJob);
   const list = document.getElementById("jobs");
   const status = document.getElementById("queue-status");
+  const servingDetails = document.getElementById("serving-details");
+  if (list && status && servingDetails) {
+    list.addEventListener("job-ended", async (event) => {
+      const job = event.detail;
+      const before = document.getElementById("serving-details").dataset.servingVersion;
+      if (job.state !== "done") {
+        status.textContent = `Job #${job.id} ${job.state}${job.error ? `: ${job.error}` : "."}`;
+        return;
+      }
+      status.textContent = `Job #${job.id} done; reading the serving model…`;
+      const serving = await refreshOperatorPage(before, job.kind === "train");
+      status.textContent = serving ? `Job #${job.id} done; serving ${serving}.` : `Job #${job.id} done.`;
+    });
+  }
   document.querySelectorAll("button[data-queue-job]").forEach((button) => {
     button.addEventListener("click", async () => {
       button.disabled = true;
@@ -414,4 +558,6 @@ document.addEventListener("DOMContentLoaded", () => {
   setUpJobs();
   setUpPlaylist();
   setUpSpotifyImport();
+  setUpArtistSongs();
+  localiseTimes();
 });
