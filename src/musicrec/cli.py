@@ -266,8 +266,13 @@ dataset_option = click.option(
 )
 @click.option(
     "--storage",
-    help="Evaluate implicit ALS with the best parameters of the tuning study in this database "
-    "URL instead of the defaults.",
+    help="Evaluate implicit ALS with the best parameters of the study tuned on this dataset's "
+    "selection group (`musicrec tune --dataset`) in this database URL instead of the defaults.",
+)
+@click.option(
+    "--curve",
+    is_flag=True,
+    help="Also the curve of how many ratings a new user needs (report group, report seeds).",
 )
 @click.option(
     "--engine",
@@ -286,36 +291,41 @@ def evaluate(
     storage: str | None,
     engine: str,
     spark_master: str | None,
+    curve: bool,
     as_json: bool,
 ) -> None:
     """Offline evaluation of the models on a dataset (the database is not touched): each
-    metric's mean and spread over the report seeds."""
+    metric's mean, spread and per-seed values over the report seeds, on the report group of
+    users only (the selection group chose the settings)."""
     import json
 
+    from musicrec.engine import tuning
     from musicrec.engine.als import settings_for
     from musicrec.engine.evaluate import evaluate_dataset, format_report
-    from musicrec.engine.validation import REPORT_SEEDS
+    from musicrec.engine.validation import REPORT_SEEDS, split_listens
 
     try:
         chosen = tuple(int(s) for s in seeds.split(",")) if seeds else REPORT_SEEDS
     except ValueError:
         raise click.BadParameter("seeds must be integers separated by commas") from None
-    model_settings = {kind: settings_for(kind) for kind in ("implicit", "explicit")}
-    if storage is not None:
-        from musicrec.services.hyperparameters import tuned_settings
-
-        tuned = tuned_settings(settings.instance_dir, storage)
-        if tuned is None:
-            raise click.ClickException(f"No finished tuning study in {storage}.")
-        model_settings["implicit"] = tuned[0]
-    from musicrec.engine.tuning import EngineUnavailable, trainer_for
-
     try:
-        trainer = trainer_for(engine, spark_master)
-    except EngineUnavailable as error:
+        trainer = tuning.trainer_for(engine, spark_master)
+    except tuning.EngineUnavailable as error:
         raise click.ClickException(str(error)) from None
     data = _load_dataset(dataset)
-    result = evaluate_dataset(data, chosen, settings=model_settings, trainer=trainer)
+    model_settings = {kind: settings_for(kind) for kind in ("implicit", "explicit")}
+    if storage is not None:
+        name = tuning.study_name(engine, split_listens(data).data_key)
+        tuned = tuning.best_settings(storage, name)
+        if tuned is None:
+            raise click.ClickException(
+                f"No finished study {name} (tuned on this dataset's selection group) in "
+                f"{storage}: run `musicrec tune --dataset {dataset} --storage {storage}`."
+            )
+        model_settings["implicit"] = tuned[0]
+    result = evaluate_dataset(
+        data, chosen, settings=model_settings, trainer=trainer, with_curve=curve
+    )
     click.echo(json.dumps(result, indent=2) if as_json else format_report(result))
 
 
@@ -389,7 +399,9 @@ def confirm_artists(settings: Settings, artist_ids: tuple[int, ...], confirm_all
     help="Completed trials the study should have (a resumed study runs the rest).",
 )
 @click.option("--timeout", type=click.FloatRange(min=0), help="Stop after this many seconds.")
-@click.option("--resume", is_flag=True, help="Continue the stored study of this engine.")
+@click.option(
+    "--resume", is_flag=True, help="Continue the stored study of this engine on the same data."
+)
 @click.option(
     "--dataset",
     type=click.Path(path_type=Path),
@@ -417,7 +429,10 @@ def tune(
     storage: str | None,
     report_dir: Path | None,
 ) -> None:
-    """Tune implicit ALS on a validation split with Optuna; every finished trial is stored."""
+    """Tune implicit ALS on a validation split with Optuna; every finished trial is stored.
+
+    One study per engine and data: on a dataset, only its selection group of users is read
+    (never a reported user); other data starts another study."""
     from musicrec.engine import tuning
 
     try:
@@ -444,7 +459,7 @@ def tune(
     if storage is None:
         settings.instance_dir.mkdir(parents=True, exist_ok=True)
         storage = tuning.default_storage(settings.instance_dir)
-    name = tuning.study_name(engine)
+    name = tuning.study_name(engine, split.data_key)
     try:
         study = tuning.open_study(storage, name, resume=resume)
     except tuning.StudyExists as error:

@@ -10,12 +10,18 @@ import numpy as np
 import pytest
 
 from musicrec.datasets import ListeningData
+from musicrec.engine import evaluate
 from musicrec.engine.als import train
+from musicrec.engine.baselines import DampedBias
 from musicrec.engine.data import RatingMatrix
 from musicrec.engine.evaluate import (
+    ENOUGH_SHARE,
     PROTOCOLS,
+    curve_over_seeds,
+    enough_ratings,
     evaluate_dataset,
     fold_in_curve,
+    format_curve,
     format_report,
     holdout,
     new_users,
@@ -23,14 +29,17 @@ from musicrec.engine.evaluate import (
 )
 from musicrec.engine.metrics_batch import ranking_metrics
 from musicrec.engine.settings import ModelSettings
-from musicrec.engine.split import dense_index, holdout_split, new_user_split, random_split
+from musicrec.engine.split import (
+    dense_index,
+    holdout_split,
+    new_user_split,
+    random_split,
+    user_groups,
+)
+from musicrec.engine.targets import TARGETS, measure
 from musicrec.engine.validation import REPORT_SEEDS
 
 MODELS = {"implicit-als", "explicit-als", "most-popular", "item-knn-bm25", "ease"}
-# What the default model reaches over the report seeds (docs/evaluation.md, "Targets").
-HOLDOUT_NDCG_MEAN = 0.25
-HOLDOUT_NDCG_EVERY_SEED = 0.24
-NEW_USERS_RATIO = 2.5  # the issue asks 2.7: missed honestly (2.56)
 RANKING = {"ndcg@10", "precision@10", "recall@10", "map@10", "hit_rate@10", "coverage@10"}
 
 
@@ -67,8 +76,9 @@ def test_ranking_metrics_average_over_users() -> None:
 
 def test_result_has_the_issue_json_shape_and_beats_popularity_on_blocks() -> None:
     result = evaluate_dataset(tiny_listening_data(), seeds=(3, 4))
-    assert set(result) == {"default_model", "report_seeds", "protocols"}
+    assert set(result) == {"default_model", "report_seeds", "groups", "protocols"}
     assert result["default_model"] == "implicit-als" and result["report_seeds"] == [3, 4]
+    assert result["groups"] == {"seed": 0, "selection_users": 30, "report_users": 30}
     protocols = result["protocols"]
     assert (
         set(protocols)
@@ -93,6 +103,9 @@ def test_result_has_the_issue_json_shape_and_beats_popularity_on_blocks() -> Non
     assert ndcg["mean"] > protocols["holdout"]["most-popular"]["ndcg@10"]["mean"]
     report = format_report(result)
     assert "implicit-als (default)" in report and "new-users-random10" in report
+    assert "30 select" in report and "30 are reported on" in report
+    per_seed = " / ".join(f"{v:.4f}" for v in ndcg["per_seed"])
+    assert per_seed in report  # the spread shown seed by seed
     assert evaluate_dataset(tiny_listening_data(), seeds=(3, 4)) == result
 
 
@@ -139,35 +152,67 @@ def test_the_trainer_is_a_parameter() -> None:
     assert sorted(calls) == ["explicit", "implicit"]
 
 
+def test_the_report_scores_only_the_report_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every user the ranking protocols score, and every test pair of the ratings protocol,
+    belongs to the report group; the selection group's rows only train."""
+    data = tiny_listening_data()
+    report = user_groups(data.user_ids).report
+    scored: list[np.ndarray] = []
+    real_sets, real_predict = evaluate.relevant_sets, DampedBias.predict
+
+    def recording_sets(user_ids: np.ndarray, item_ids: np.ndarray) -> Any:
+        scored.append(np.unique(user_ids))
+        return real_sets(user_ids, item_ids)
+
+    def recording_predict(self: DampedBias, user_ids: np.ndarray, item_ids: np.ndarray) -> Any:
+        scored.append(np.unique(user_ids))
+        return real_predict(self, user_ids, item_ids)
+
+    monkeypatch.setattr(evaluate, "relevant_sets", recording_sets)
+    monkeypatch.setattr(DampedBias, "predict", recording_predict)
+    evaluate_dataset(data, seeds=(3,))
+    assert len(scored) == 5  # holdout, two new-users protocols, ratings on two scales
+    assert all(users.size and np.isin(users, report).all() for users in scored)
+    # New users: a fifth of the report group, about a tenth of everyone, as before.
+    assert scored[1].size == round(0.2 * report.size)
+
+
+def test_every_threshold_is_the_goal_or_a_floor_named_below_it() -> None:
+    for target in TARGETS:
+        assert target.kind in {"goal", "regression floor"}, target.name
+        if target.kind == "goal":
+            assert target.threshold == target.goal, target.name
+        else:
+            assert target.threshold < target.goal, target.name
+
+
+def test_targets_measure_means_spreads_and_the_worst_seed() -> None:
+    result = evaluate_dataset(tiny_listening_data(), seeds=(3, 4))
+    rows = {row.target.name: row for row in measure(result)}
+    holdout_ndcg = result["protocols"]["holdout"]["implicit-als"]["ndcg@10"]["per_seed"]
+    every = rows["holdout NDCG@10, every seed"]
+    assert every.per_seed == pytest.approx(holdout_ndcg)
+    assert every.value == min(holdout_ndcg)
+    assert rows["holdout NDCG@10"].spread == pytest.approx(np.std(holdout_ndcg, ddof=1))
+    mean = rows["holdout NDCG@10"].mean
+    assert rows["holdout NDCG@10"].suggested_floor == pytest.approx(mean - 3 * every.spread)
+
+
 @pytest.mark.realdata
 @pytest.mark.slow
 def test_issue_targets_on_the_shared_data(shared_data: Path) -> None:
-    """The means over the five report seeds (docs/evaluation.md); what is asserted is what
-    holds honestly, the misses are written there with their numbers."""
+    """The five report seeds on the report group (docs/evaluation.md, "Targets"): each
+    target's threshold, the goal where it is met with room, else a named regression floor."""
     from musicrec.datasets import load_lastfm
 
     result = evaluate_dataset(load_lastfm(shared_data))
     assert result["report_seeds"] == list(REPORT_SEEDS)
-    held = result["protocols"]["holdout"]
-    default = held[result["default_model"]]
-    assert default["ndcg@10"]["mean"] >= HOLDOUT_NDCG_MEAN
-    assert min(default["ndcg@10"]["per_seed"]) >= HOLDOUT_NDCG_EVERY_SEED
-    assert default["coverage@10"]["mean"] >= 0.06
-    assert default["ndcg@10"]["mean"] > held["item-knn-bm25"]["ndcg@10"]["mean"]
-    assert default["ndcg@10"]["mean"] > held["ease"]["ndcg@10"]["mean"]
-    new = result["protocols"]["new-users-top10"]
-    ratio = new[result["default_model"]]["ndcg@10"]["mean"] / new["most-popular"]["ndcg@10"]["mean"]
-    assert ratio >= NEW_USERS_RATIO
-    random10 = result["protocols"]["new-users-random10"]
-    assert (
-        random10[result["default_model"]]["ndcg@10"]["mean"]
-        > (random10["most-popular"]["ndcg@10"]["mean"])
-    )
-    ratings = result["protocols"]["ratings"]
-    for suffix in ("", "@minmax-5-10"):
-        model = ratings[f"explicit-als{suffix}"]["rmse"]["per_seed"]
-        damped = ratings[f"damped-bias{suffix}"]["rmse"]["per_seed"]
-        assert all(m < d for m, d in zip(model, damped, strict=True))
+    failed = [
+        f"{row.target.name}: {row.value:.4f} < {row.target.kind} {row.target.threshold}"
+        for row in measure(result)
+        if not row.passes
+    ]
+    assert not failed, failed
 
 
 def test_fold_in_curve_scores_the_same_users_on_the_same_artists_for_every_k() -> None:
@@ -195,9 +240,41 @@ def test_fold_in_curve_keeps_only_users_with_more_than_max_k_artists() -> None:
             fold_in_curve(data, seed=3, ks=ks)
 
 
-def test_curve_table_prints_one_row_per_k(capsys: pytest.CaptureFixture[str]) -> None:
-    from musicrec.engine.compare import curve_table
+def test_the_curve_over_seeds_names_how_many_ratings_are_enough() -> None:
+    data = tiny_listening_data()
+    curve = curve_over_seeds(data, (3, 4), ks=(1, 2, 5), among=user_groups(data.user_ids).report)
+    assert curve["ks"] == [1, 2, 5] and curve["seeds"] == [3, 4]
+    assert curve["users_per_seed"] == [6, 6]  # a fifth of the 30 report users
+    ndcg = {k: row["implicit-als"]["ndcg@10"]["mean"] for k, row in curve["by_k"].items()}
+    best = max(ndcg.values())
+    assert curve["enough"] == min(int(k) for k, v in ndcg.items() if v >= ENOUGH_SHARE * best)
+    table = format_curve(curve)
+    assert table.count("\n| ") == 1 + 3 and f"best: {curve['enough']}" in table
 
-    lines = curve_table(tiny_listening_data(), [3, 4], ks=(1, 3, 5))
-    assert len([line for line in lines if line.startswith("| ")]) == 1 + 3
-    assert "x pop s4" in lines[2] and capsys.readouterr().out
+
+def test_enough_ratings_is_the_fewest_near_the_best() -> None:
+    def row(value: float) -> dict[str, Any]:
+        return {"implicit-als": {"ndcg@10": {"mean": value}}}
+
+    by_k = {"1": row(0.30), "3": row(0.40), "10": row(0.48), "20": row(0.50)}
+    assert enough_ratings(by_k, share=0.95) == 10  # 0.48 >= 0.95 * 0.50 > 0.40
+    assert enough_ratings(by_k, share=0.8) == 3
+    assert enough_ratings(by_k, share=0.99) == 20
+
+
+def test_the_docs_parts_are_written_between_their_markers_only() -> None:
+    from musicrec.engine.evaluation_docs import parts, replace_parts
+
+    result = evaluate_dataset(tiny_listening_data(), seeds=(3, 4))
+    page = (
+        "# kept\n<!-- generated: report -->\nOLD TEXT\n<!-- /generated: report -->\nkept too\n"
+        "<!-- generated: targets -->\n<!-- /generated: targets -->\n"
+    )
+    texts = parts(result, note="a note")
+    assert set(texts) == {"report", "targets"}  # no curve asked for
+    written = replace_parts(page, texts)
+    assert written.startswith("# kept\n") and "kept too\n" in written and "OLD TEXT" not in written
+    assert format_report(result) in written and "(a note)" in written
+    assert written.count("\n| ") >= len(TARGETS) + 1  # a row per target under its header
+    with pytest.raises(ValueError, match="curve"):
+        replace_parts(page, {"curve": "x"})

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from musicrec.engine.split import holdout_split, new_user_split, random_split, validation_split
+from musicrec.engine.split import (
+    holdout_split,
+    new_user_split,
+    random_split,
+    user_groups,
+    user_order,
+    validation_split,
+)
 
 
 def test_holdout_hides_a_fifth_of_each_eligible_user() -> None:
@@ -59,3 +66,53 @@ def test_validation_is_carved_from_the_training_rows_only() -> None:
     assert validation.any() and not (validation & test).any()
     # A fifth of each user's training rows (16 -> round(3.2) = 3).
     assert {int(validation[user_ids == u].sum()) for u in range(30)} == {3}
+
+
+def test_user_groups_are_disjoint_covering_and_fixed_by_the_seed() -> None:
+    user_ids = np.repeat(np.arange(101, 201), 3)
+    groups = user_groups(user_ids, seed=4)
+    assert groups.selection.size == 50 and groups.report.size == 50
+    assert not np.intersect1d(groups.selection, groups.report).size
+    np.testing.assert_array_equal(np.union1d(groups.selection, groups.report), np.arange(101, 201))
+    again = user_groups(user_ids[::-1], seed=4)  # row order does not matter
+    np.testing.assert_array_equal(again.selection, groups.selection)
+    other = user_groups(user_ids, seed=5)
+    assert not np.array_equal(other.selection, groups.selection)
+    assert groups.describe() == {"seed": 4, "selection_users": 50, "report_users": 50}
+    rows = groups.report_rows(user_ids)
+    assert (
+        np.isin(user_ids[rows], groups.report).all()
+        and not rows[groups.selection_rows(user_ids)].any()
+    )
+
+
+def test_user_groups_are_the_halves_the_taste_evaluation_uses() -> None:
+    from musicrec.engine.evaluate_taste import halves
+    from tests.engine.test_evaluate import tiny_listening_data
+
+    data = tiny_listening_data()
+    selection, report = halves(data)
+    groups = user_groups(data.user_ids)
+    np.testing.assert_array_equal(np.unique(selection.user_ids), groups.selection)
+    np.testing.assert_array_equal(np.unique(report.user_ids), groups.report)
+
+
+def test_new_users_are_drawn_among_the_users_asked_for() -> None:
+    user_ids = np.repeat(np.arange(40), 15)
+    listens = np.tile(np.arange(15), 40)
+    among = np.arange(20, 40)
+    split = new_user_split(user_ids, listens, fraction=0.25, seed=3, among=among)
+    assert split.new_users.size == 5 and np.isin(split.new_users, among).all()
+    everyone = new_user_split(user_ids, listens, fraction=0.25, seed=3)
+    assert everyone.new_users.size == 10
+
+
+def test_the_similar_artist_groups_are_cut_from_the_same_order_of_users() -> None:
+    from musicrec.engine.neighbour_eval import split_users
+
+    user_ids = np.repeat(np.arange(200), 2)
+    users, position = user_order(user_ids, seed=0)
+    groups = split_users(user_ids, seed=0)
+    assert set(user_ids[groups.report]) == set(users[position >= 180])
+    assert set(user_ids[groups.choose]) == set(users[(position >= 160) & (position < 180)])
+    assert groups.train.sum() == 2 * 160

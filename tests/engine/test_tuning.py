@@ -1,28 +1,34 @@
-"""The Optuna study: trials stored as they finish, best settings kept, one study per name."""
+"""The Optuna study: trials stored as they finish, best settings kept, one study per engine
+and data, on the selection group's users only."""
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import optuna
 import pytest
 
 from musicrec.engine.als import train
 from musicrec.engine.settings import ImplicitSettings
+from musicrec.engine.split import user_groups
 from musicrec.engine.tuning import (
     BEST_SETTINGS_ATTR,
     EngineUnavailable,
     StudyExists,
     best_settings,
     completed_trials,
+    newest_study,
     open_study,
     run_study,
+    study_name,
     trainer_for,
     write_report,
 )
-from musicrec.engine.validation import split_listens
+from musicrec.engine.validation import fingerprint, split_listens, split_ratings
 from tests.engine.test_evaluate import tiny_listening_data
 
 
@@ -90,3 +96,43 @@ def test_creating_a_storage_leaves_the_apps_logging_alone(tmp_path: Path) -> Non
     open_study(f"sqlite:///{tmp_path / 'study.sqlite3'}", "s", resume=False)
     assert not audit.disabled  # Alembic's fileConfig would have disabled it
     assert logging.getLogger().handlers == root_handlers
+
+
+def test_selection_reads_the_selection_group_only() -> None:
+    data = tiny_listening_data()
+    groups = user_groups(data.user_ids)
+    split = split_listens(data)
+    assert np.isin(split.users, groups.selection).all()
+    assert np.isin(split.train.users.ids, groups.selection).all()
+    # The report group's listens change nothing selection sees, its key included.
+    report_rows = groups.report_rows(data.user_ids)
+    louder = replace(data, listens=np.where(report_rows, data.listens * 7, data.listens))
+    assert split_listens(louder).data_key == split.data_key
+    assert split_listens(louder).relevant == split.relevant
+
+
+def test_the_fingerprint_is_of_the_data_not_of_its_order() -> None:
+    users, items = np.array([1, 1, 2, 3]), np.array([10, 11, 10, 12])
+    values = np.array([5.0, 3.0, 1.0, 2.0])
+    key = fingerprint(users, items, values)
+    assert key.startswith("3u-3i-4p-")
+    assert fingerprint(users[::-1], items[::-1], values[::-1]) == key
+    assert fingerprint(users, items, values + [0, 0, 0, 1]) != key  # a rating changed
+    assert fingerprint(users[:3], items[:3], values[:3]) != key  # a pair fewer
+    assert split_ratings(users, items, values).data_key == key
+
+
+def test_two_datasets_get_two_studies_and_the_same_data_resumes(tmp_path: Path) -> None:
+    storage = f"sqlite:///{tmp_path / 'study.sqlite3'}"
+    first, second = split_listens(tiny_listening_data(0)), split_listens(tiny_listening_data(1))
+    names = [study_name("embedded", split.data_key) for split in (first, second)]
+    assert names[0] != names[1]
+    run_study(open_study(storage, names[0], resume=False), first, trials=2)
+    run_study(open_study(storage, names[1], resume=False), second, trials=1)  # no clash
+    assert sorted(optuna.get_all_study_names(storage)) == sorted(names)
+    again = split_listens(tiny_listening_data(0))
+    assert study_name("embedded", again.data_key) == names[0]
+    resumed = open_study(storage, study_name("embedded", again.data_key), resume=True)
+    assert completed_trials(resumed) == 2
+    assert newest_study(storage, "embedded") == names[1]  # what `musicrec train` uses
+    assert newest_study(storage, "spark") is None

@@ -39,7 +39,9 @@ def _best_is(settings: Settings, best: object) -> None:
     """Make the study's best trial's settings ``best`` (on data this small the defaults, the
     study's first trial, tend to win: nothing would tell the two paths apart)."""
     storage = tuning.default_storage(settings.instance_dir)
-    study = tuning.open_study(storage, tuning.study_name("embedded"), resume=True)
+    name = tuning.newest_study(storage, "embedded")
+    assert name is not None
+    study = tuning.open_study(storage, name, resume=True)
     study.set_user_attr(tuning.BEST_SETTINGS_ATTR, settings_to_json(best))  # type: ignore[arg-type]
 
 

@@ -20,15 +20,16 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 def test_a_study_tuned_on_spark_stores_finished_trials(spark: Any, tmp_path: Path) -> None:
     storage = f"sqlite:///{tmp_path / 'tuning.sqlite3'}"
-    study = tuning.open_study(storage, tuning.study_name("spark"), resume=False)
     split = split_listens(tiny_listening_data())
+    name = tuning.study_name("spark", split.data_key)
+    study = tuning.open_study(storage, name, resume=False)
 
     ran = tuning.run_study(study, split, trials=2, trainer=trainer_for("spark"))
 
     finished = [t for t in study.trials if t.state.name == "COMPLETE"]
     assert ran == 2 and len(finished) == 2
     assert all(0.0 <= t.value <= 1.0 for t in finished)  # type: ignore[operator]
-    assert tuning.best_settings(storage, tuning.study_name("spark")) is not None
+    assert tuning.best_settings(storage, name) is not None
 
 
 def test_evaluate_on_spark_reports_the_same_shape(spark: Any) -> None:

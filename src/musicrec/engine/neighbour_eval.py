@@ -37,7 +37,7 @@ from musicrec.engine.neighbours import (
     most_similar,
 )
 from musicrec.engine.ranking import top_n
-from musicrec.engine.split import dense_index
+from musicrec.engine.split import dense_index, user_order
 
 K = 10
 WELL_KNOWN = 100
@@ -61,20 +61,20 @@ class ListQuality:
 
 
 @dataclass(frozen=True)
-class UserGroups:
+class NeighbourGroups:
     train: np.ndarray  # row masks over the data
     choose: np.ndarray
     report: np.ndarray
 
 
-def split_users(user_ids: np.ndarray, seed: int = SPLIT_SEED) -> UserGroups:
-    """80% / 10% / 10% of the users (whole users, seeded) as masks over the rows."""
-    users, user_index = dense_index(user_ids)
-    order = np.random.default_rng(seed).permutation(users.size)
-    group = np.empty(users.size, dtype=np.int64)
-    group[order] = (np.arange(users.size) * 10) // users.size  # 0..9, nearly equal parts
+def split_users(user_ids: np.ndarray, seed: int = SPLIT_SEED) -> NeighbourGroups:
+    """80% / 10% / 10% of the users (whole users, seeded) as masks over the rows: cut from
+    the same seeded order of the users as ``split.user_groups``."""
+    users, position = user_order(user_ids, seed)
+    _, user_index = dense_index(user_ids)
+    group = (position * 10) // users.size  # 0..9, nearly equal parts
     row_group = group[user_index]
-    return UserGroups(row_group < 8, row_group == 8, row_group == 9)
+    return NeighbourGroups(row_group < 8, row_group == 8, row_group == 9)
 
 
 class Lists:

@@ -1,6 +1,7 @@
-"""Seeded train/test splits of (user, item) rows for the three evaluation protocols.
+"""Seeded splits: users into a selection and a report group, and train/test splits of
+(user, item) rows for the evaluation protocols.
 
-Every function returns boolean masks over the input rows, so callers keep one copy of the data.
+Row splits return boolean masks over the input rows, so callers keep one copy of the data.
 """
 
 from __future__ import annotations
@@ -14,6 +15,55 @@ def dense_index(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sorted unique ids, the dense 0..n-1 position of each input id)."""
     unique, inverse = np.unique(np.asarray(ids), return_inverse=True)
     return unique, inverse
+
+
+GROUP_SEED = 0  # the one draw of users into the selection and report groups
+SELECTION_SHARE = 0.5
+
+
+def user_order(user_ids: np.ndarray, seed: int = GROUP_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted unique user ids, each one's position 0..n-1 in a seeded random order of the
+    users): every grouping of whole users is cut from this one order."""
+    users = np.unique(np.asarray(user_ids))
+    position = np.empty(users.size, dtype=np.int64)
+    position[np.random.default_rng(seed).permutation(users.size)] = np.arange(users.size)
+    return users, position
+
+
+@dataclass(frozen=True)
+class UserGroups:
+    """Whole users, disjoint and covering: ``selection`` chooses settings and defaults,
+    ``report`` is the only group reported on (sorted user ids)."""
+
+    selection: np.ndarray
+    report: np.ndarray
+    seed: int
+
+    def selection_rows(self, user_ids: np.ndarray) -> np.ndarray:
+        return np.isin(user_ids, self.selection)
+
+    def report_rows(self, user_ids: np.ndarray) -> np.ndarray:
+        return np.isin(user_ids, self.report)
+
+    def describe(self) -> dict[str, int]:
+        """Sizes and seed, for reports."""
+        return {
+            "seed": self.seed,
+            "selection_users": int(self.selection.size),
+            "report_users": int(self.report.size),
+        }
+
+
+def user_groups(
+    user_ids: np.ndarray, *, seed: int = GROUP_SEED, share: float = SELECTION_SHARE
+) -> UserGroups:
+    """Split the users once: the first floor(share * n) of ``user_order`` select, the rest
+    report. The same users and seed always give the same groups."""
+    if not 0.0 < share < 1.0:
+        raise ValueError("share must be between 0 and 1")
+    users, position = user_order(user_ids, seed)
+    chosen = position < int(share * users.size)
+    return UserGroups(selection=users[chosen], report=users[~chosen], seed=seed)
 
 
 def _rank_within_user(user_index: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -42,7 +92,8 @@ def validation_split(
     user_ids: np.ndarray, train: np.ndarray, *, fraction: float = 0.2, seed: int = 0
 ) -> np.ndarray:
     """Validation mask carved from the rows where ``train`` is true (never from the others):
-    :func:`holdout_split` of the training rows, for choosing settings apart from reporting."""
+    :func:`holdout_split` of those rows. Selection calls it with ``train`` = the selection
+    group's rows (``validation.split_listens``)."""
     train = np.asarray(train, dtype=bool)
     validation = np.zeros(train.size, dtype=bool)
     validation[train] = holdout_split(np.asarray(user_ids)[train], fraction=fraction, seed=seed)
@@ -71,17 +122,20 @@ def new_user_split(
     n_given: int = 10,
     seed: int = 42,
     given: str = "top",
+    among: np.ndarray | None = None,
 ) -> NewUserSplit:
-    """Remove ``fraction`` of users (seeded) from training; each gives ``n_given`` rows and is
-    scored on the rest: their most-listened rows (``given="top"``, ties broken at random) or
-    rows drawn at random from their history (``given="random"``)."""
+    """Remove ``fraction`` of the users in ``among`` (default: all; seeded) from training;
+    each gives ``n_given`` rows and is scored on the rest: their most-listened rows
+    (``given="top"``, ties broken at random) or rows drawn at random from their history
+    (``given="random"``)."""
     if given not in GIVEN_CHOICES:
         raise ValueError(f"given must be one of {GIVEN_CHOICES}")
     users, user_index = dense_index(user_ids)
     rng = np.random.default_rng(seed)
-    n_new = max(1, int(round(fraction * users.size)))
+    pool = np.arange(users.size) if among is None else np.flatnonzero(np.isin(users, among))
+    n_new = max(1, int(round(fraction * pool.size)))
     chosen = np.zeros(users.size, dtype=bool)
-    chosen[rng.permutation(users.size)[:n_new]] = True
+    chosen[pool[rng.permutation(pool.size)[:n_new]]] = True
     is_new = chosen[user_index]
     noise = rng.random(user_index.size)
     # "top": sort by listens descending, the random key only breaks ties; "random": by the key.

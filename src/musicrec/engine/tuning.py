@@ -1,12 +1,16 @@
 """Hyperparameter tuning of implicit ALS with Optuna, stored in a database as it goes.
 
-The study maximises validation NDCG@10 (``validation.ValidationSplit``: never a report split)
-over the factors, the regularisation, the confidence weighting (``bm25``, ``linear``, ``log``)
-and its scale alpha, and the iterations. Each finished trial is committed to the study's
+The study maximises validation NDCG@10 (``validation.ValidationSplit``: on a dataset, the
+selection group's users only, never a reported user) over the factors, the regularisation,
+the confidence weighting (``bm25``, ``linear``, ``log``) and its scale alpha, and the
+iterations. Each finished trial is committed to the study's
 storage (a SQLite file or a PostgreSQL database) at once, so a killed run loses at most the
 trial it was running; running trials send a heartbeat, and a trial whose heartbeat stopped is
 marked failed when the study is resumed. The best trial's settings are also kept as the
 study's user attribute ``best_settings`` (``settings_to_json``), which ``musicrec train`` reads.
+
+A study is named by its engine and its data (``study_name``: the split's ``data_key``), so
+trials on different data never mix: new data starts a new study, the same data resumes.
 
 Optuna is imported lazily: importing the engine stays light.
 """
@@ -19,6 +23,7 @@ import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,8 +84,29 @@ def trainer_for(engine: str, spark_master: str | None = None) -> Trainer:
     return train_on_spark
 
 
-def study_name(engine: str = "embedded") -> str:
-    return f"musicrec-{engine}-implicit"
+STUDY_PREFIX = "musicrec-"
+
+
+def study_name(engine: str, data_key: str) -> str:
+    """``musicrec-<engine>-implicit-<data_key>``: one study per engine and data."""
+    return f"{STUDY_PREFIX}{engine}-implicit-{data_key}"
+
+
+def newest_study(storage: str, engine: str) -> str | None:
+    """The name of the engine's most recently started study that has best settings (what
+    ``musicrec train`` uses: the app's data changes, and each change starts a new study)."""
+    import optuna
+
+    prefix = study_name(engine, "")
+    summaries = [
+        summary
+        for summary in optuna.get_all_study_summaries(_storage(storage), include_best_trial=False)
+        if summary.study_name.startswith(prefix) and BEST_SETTINGS_ATTR in summary.user_attrs
+    ]
+    if not summaries:
+        return None
+    newest = max(summaries, key=lambda s: (s.datetime_start or datetime.min, s.study_name))
+    return newest.study_name
 
 
 def default_storage(instance_dir: Path) -> str:

@@ -139,8 +139,9 @@ def run_training(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_tuning_job(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Run more trials of the embedded engine's study (``musicrec tune --resume``) on a
-    validation split of the database's ratings; the next training uses the best settings."""
+    """Run more trials of the embedded engine's study of the database's ratings as they are
+    now (``musicrec tune --resume``: the same ratings resume their study, changed ones start
+    a new one); the next training uses the newest study's best settings."""
     try:
         more = int(params.get("trials", TUNING_TRIALS))
     except (TypeError, ValueError):
@@ -151,7 +152,7 @@ def run_tuning_job(context: JobContext, params: dict[str, Any]) -> dict[str, Any
     context.progress(0.05)
     context.settings.instance_dir.mkdir(parents=True, exist_ok=True)
     storage = tuning.default_storage(context.settings.instance_dir)
-    name = tuning.study_name("embedded")
+    name = tuning.study_name("embedded", split.data_key)
     study = tuning.open_study(storage, name, resume=True)
     done_before = tuning.completed_trials(study)
     ran = tuning.run_study(study, split, trials=done_before + more)
