@@ -12,7 +12,9 @@ from threadpoolctl import threadpool_limits
 
 from musicrec.engine.als import settings_for, train, train_arrays
 from musicrec.engine.data import RatingMatrix
-from musicrec.engine.implicit_als import bm25_row, bm25_stats
+from musicrec.engine.discovery import DEFAULT_DISCOVERY, evidence_floor
+from musicrec.engine.implicit_als import ImplicitALSModel, bm25_row, bm25_stats, flattened
+from musicrec.engine.model import FactorModel
 from musicrec.engine.popularity import PopularityModel
 from musicrec.engine.ranking import RecommenderModel
 from musicrec.engine.settings import ModelSettings
@@ -90,8 +92,25 @@ def test_fold_in_excludes_given_and_excluded_and_ignores_unknown_artists(
 def test_asking_for_more_than_the_catalogue_returns_every_candidate(
     model: RecommenderModel,
 ) -> None:
-    recs = model.recommend_for_ratings([500, 520], [10, 10], n=1000)
+    familiar = {"discovery": 0.0} if isinstance(model, FactorModel) else {}
+    recs = model.recommend_for_ratings([500, 520], [10, 10], n=1000, **familiar)
     assert len(recs) == 28
+
+
+@pytest.mark.parametrize("kind", ["implicit", "explicit"])
+def test_with_discovery_on_every_candidate_with_enough_listeners_is_returned(
+    kind: str, blocks_mixed: RatingMatrix
+) -> None:
+    model = BUILDERS[kind](blocks_mixed)
+    assert isinstance(model, FactorModel)
+    counts = model.rating_counts()
+    enough = counts >= evidence_floor(counts)
+    enough[model.items.indices(np.array([500, 520]))] = False
+
+    recs = model.recommend_for_ratings([500, 520], [10, 10], n=1000)  # the default discovery
+
+    assert DEFAULT_DISCOVERY > 0 and 0 < enough.sum() < 28
+    assert {r.artist_id for r in recs} == set(model.items.ids[enough].tolist())
 
 
 def test_similar_artists_excludes_the_artist_itself(model: RecommenderModel) -> None:
@@ -160,6 +179,9 @@ def test_explicit_fold_in_reproduces_trained_user_vectors(blocks_mixed: RatingMa
 
 def test_implicit_fold_in_is_close_to_trained_user_vectors(blocks_positive: RatingMatrix) -> None:
     model = train(blocks_positive, replace(IMPLICIT, iterations=40))
+    assert isinstance(model, ImplicitALSModel)
+    # the training's own solve: the new-user settings set to the training's
+    model.new_user_rating_power, model.new_user_regularization = 1.0, IMPLICIT.regularization
     for u in (0, 7, 33):
         fold = model.fold_in(*_row(blocks_positive, u))
         trained = model.user_factors[u]
@@ -168,26 +190,62 @@ def test_implicit_fold_in_is_close_to_trained_user_vectors(blocks_positive: Rati
         user_id = int(blocks_positive.users.ids[u])
         ids, values = _row(blocks_positive, u)
         assert [r.artist_id for r in model.recommend(user_id, n=3)] == [
-            r.artist_id for r in model.recommend_for_ratings(ids, values, n=3)
+            r.artist_id for r in model.recommend_for_ratings(ids, values, n=3, discovery=0.0)
         ]
 
 
+@pytest.mark.parametrize("new_user", [False, True], ids=["training", "new-user"])
 def test_implicit_fold_in_equals_the_librarys_recalculate_user(
-    blocks_positive: RatingMatrix,
+    blocks_positive: RatingMatrix, new_user: bool
 ) -> None:
+    """The training's solve and the new user's (its own reg, flattened ratings) are both the
+    library's least-squares solve of the confidences they use."""
     from implicit.cpu.als import AlternatingLeastSquares
 
     model = train(blocks_positive, IMPLICIT)
+    assert isinstance(model, ImplicitALSModel)
+    reg = model.new_user_regularization if new_user else IMPLICIT.regularization
     with threadpool_limits(1, "blas"):
-        reference = AlternatingLeastSquares(factors=4, regularization=IMPLICIT.regularization)
+        reference = AlternatingLeastSquares(factors=4, regularization=reg)
     reference.item_factors = model.item_factors.astype(np.float32)
     ids = np.array([503, 505, 507, 510])
     ratings = np.array([10.0, 3.0, 7.0, 9.0])
-    fold = model.fold_in(ids, ratings)
-    row = sp.csr_matrix((fold.targets, (np.zeros(4, int), model.items.indices(ids))), shape=(1, 30))
+    cols = model.items.indices(ids)
+    fold = model.fold_in(ids, ratings) if new_user else model.fold_in_indices(cols, ratings)
+    row = sp.csr_matrix((fold.targets, (np.zeros(4, int), cols)), shape=(1, 30))
     np.testing.assert_allclose(
         fold.vector, reference.recalculate_user(0, row), rtol=1e-3, atol=1e-5
     )
+
+
+def test_a_new_users_ratings_are_flattened_towards_their_mean() -> None:
+    ratings = np.array([10.0, 4.0, 1.0])
+
+    assert flattened(ratings, 1.0) is ratings
+    assert flattened(ratings, 0.0) == pytest.approx([5.0, 5.0, 5.0])
+    half = flattened(ratings, 0.5)
+    assert half == pytest.approx(5.0 * np.sqrt(ratings / 5.0))
+    assert half[0] < ratings[0] and half[2] > ratings[2]
+
+
+def test_new_user_fold_in_uses_its_own_settings(blocks_positive: RatingMatrix) -> None:
+    model = train(blocks_positive, IMPLICIT)
+    assert isinstance(model, ImplicitALSModel)
+    cols = model.items.indices(np.array([503, 505, 507]))
+    ratings = np.array([10.0, 2.0, 6.0])
+
+    served = model.new_user_fold_in(cols, ratings)
+    spelled = model.fold_in_indices(
+        cols,
+        ratings,
+        rating_power=model.new_user_rating_power,
+        regularization=model.new_user_regularization,
+    )
+    training = model.fold_in_indices(cols, ratings)
+
+    np.testing.assert_allclose(served.vector, spelled.vector)
+    np.testing.assert_allclose(model.fold_in([503, 505, 507], ratings).vector, served.vector)
+    assert not np.allclose(served.vector, training.vector)
 
 
 def test_bm25_row_matches_the_librarys_bm25_weight(blocks_mixed: RatingMatrix) -> None:

@@ -1,32 +1,43 @@
-"""Offline evaluation of the taste controls: the discovery setting and "not for me".
+"""Offline evaluation of what a new user gets: the fold-in, the discovery setting and "not
+for me", chosen on one group of listeners and reported on another.
 
-Choosing and reporting never share a user. The listeners are split once (``SELECTION_SEED``)
-into two disjoint halves: the *selection* half picks the default discovery setting and the
-weight of a "not for me" in the fold-in; the *report* half, over ``REPORT_SEEDS``, gives the
-figures of ``docs/evaluation.md``. Within a half, each seed runs the new-users protocol of
-``evaluate``: 10% of its users leave training, each is folded in from their 10 most-listened
-artists (rated by the mapping of those listens) and scored on the rest.
+Choosing and reporting never share a user: the listeners are split once into the selection
+and report groups of ``split.user_groups``, the groups every evaluation uses. **Selection**
+runs inside its own group only: over ``SELECTION_SEEDS``, 10% of its users leave training,
+the rest of the group trains the default model, and each held-out user is folded in from
+their 10 most-listened artists (rated by the mapping of those listens, as in ``evaluate``'s
+``new-users-top10``) and scored on the rest. **Report**, over ``REPORT_SEEDS``: a fifth of the
+*report group* (``evaluate.REPORT_NEW_USERS``) is held out the same way and the model trains
+on every other listener, the very split of ``musicrec evaluate``'s ``new-users-top10``; no
+report user ever shapes a choice.
 
-Selection averages over ``SELECTION_SEEDS`` on its half, the report over ``REPORT_SEEDS``.
+Chosen on the selection group, in this order (each with the earlier choices applied):
 
-- **Discovery**: for each setting d, NDCG@10 of the picks, the median number of training
-  ratings of the picked artists (their popularity) and the catalogue coverage of all picks.
-  The default is the largest d whose NDCG@10 on the selection half is within
-  ``DEFAULT_TOLERANCE`` (relative) of the best setting's there.
+- **The new-user fold-in** (``implicit_als``): the rating power p and the regularisation of
+  the fold-in, the pair with the best NDCG@10 at discovery 0 over ``FOLD_IN_GRID``.
+- **The default discovery**: the largest setting whose NDCG@10 is within
+  ``DEFAULT_TOLERANCE`` (relative) of the best setting's. For each setting the tables give
+  NDCG@10, the median training listeners of the picks, the share of picks with fewer than
+  ``THIN_LISTENERS`` and the catalogue coverage. Beside it, the same table without the
+  penalty's evidence floor (``discovery``; fixed, not chosen): the penalty as it was.
 - **Not for me**: a first round of 10 picks is shown; the picks the user never listened to
   (none of their held-out artists) are marked "not for me". A second round of 10 excludes
   every first-round pick, as the app does, and is folded in with those dislikes held at
-  weight w (w = 0: only filtered out, no signal). NDCG@10 of the second round on the held-out
-  artists not already found shows whether the signal helps or hurts the user's other
-  recommendations. The weight chosen is the largest whose NDCG@10 on the selection half is
-  within ``DISLIKE_TOLERANCE`` of w = 0's (the firmest signal that does not hurt). Other
-  users are untouched by construction: dislikes never enter training.
+  weight w (w = 0: only filtered out, no signal). The weight chosen is the largest whose
+  second-round NDCG@10 is within ``DISLIKE_TOLERANCE`` of w = 0's. Other users are
+  untouched by construction: dislikes never enter training.
+
+The report measures the code's settings (what the app serves: ``recommend_for_ratings`` with
+the default discovery) beside popularity, item-kNN and EASE on the same held-out users, and
+says whether the code's settings are the ones selection chose.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from itertools import product
 from typing import Any
 
 import numpy as np
@@ -34,39 +45,64 @@ import numpy as np
 from musicrec.datasets import ListeningData
 from musicrec.engine.als import DEFAULT_KIND, settings_for, train
 from musicrec.engine.data import RatingMatrix
-from musicrec.engine.discovery import DEFAULT_TOLERANCE
-from musicrec.engine.implicit_als import ImplicitALSModel
+from musicrec.engine.discovery import DEFAULT_DISCOVERY, DEFAULT_TOLERANCE, THIN_LISTENERS
+from musicrec.engine.ease import EASEModel
+from musicrec.engine.evaluate import NEW_USERS, REPORT_NEW_USERS
+from musicrec.engine.implicit_als import (
+    DISLIKE_WEIGHT,
+    NEW_USER_RATING_POWER,
+    NEW_USER_REGULARIZATION,
+    ImplicitALSModel,
+)
+from musicrec.engine.knn import ItemKNNModel
 from musicrec.engine.mapping import DEFAULT_MAPPING, MAPPINGS
 from musicrec.engine.metrics_batch import K, ranking_metrics, relevant_sets
-from musicrec.engine.model import FactorModel
-from musicrec.engine.split import dense_index, new_user_split
+from musicrec.engine.popularity import PopularityModel
+from musicrec.engine.split import dense_index, new_user_split, user_groups
 from musicrec.engine.validation import REPORT_SEEDS, SELECTION_SEED, Trainer
 
 DISCOVERY_GRID = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0)
 DISLIKE_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
-# The new-user splits of the selection half (its users are never in the report half).
+# (rating power p, regularisation) of the new-user fold-in; (1, the training's reg) is the
+# training's own solve, what new users got before.
+FOLD_IN_GRID = tuple(product((0.0, 0.5, 1.0), (1.0, 3.0, 10.0, 30.0)))
+# The new-user splits of the selection group (its users are never in the report group).
 SELECTION_SEEDS = tuple(SELECTION_SEED + offset for offset in range(5))
 # A "not for me" must not cost the user's other picks more than this (relative NDCG@10).
 DISLIKE_TOLERANCE = 0.01
 NDCG = f"ndcg@{K}"
+THIN = f"picks < {THIN_LISTENERS} listeners"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The settings a new user is served with."""
+
+    rating_power: float = NEW_USER_RATING_POWER
+    regularization: float = NEW_USER_REGULARIZATION
+    discovery: float = DEFAULT_DISCOVERY
+    dislike_weight: float = DISLIKE_WEIGHT
+    evidence_floor: bool = True  # the discovery penalty's (False: the penalty as it was)
 
 
 @dataclass(frozen=True)
 class NewUsers:
     """A trained model and the held-out new users of one seed, ready to fold in."""
 
-    model: FactorModel  # type: ignore[type-arg]
+    model: ImplicitALSModel
+    ratings: RatingMatrix  # what the model was trained on (for the other models)
     given: list[tuple[np.ndarray, np.ndarray]]  # per user: (artist ids, ratings)
     relevant: list[set[int]]  # per user: held-out artist ids
     catalogue_size: int
 
 
-def halves(data: ListeningData, seed: int = SELECTION_SEED) -> tuple[ListeningData, ...]:
-    """(selection half, report half): the listeners split at random, none in both."""
-    users, index = dense_index(data.user_ids)
-    chosen = np.zeros(users.size, dtype=bool)
-    chosen[np.random.default_rng(seed).permutation(users.size)[: users.size // 2]] = True
-    return tuple(_rows(data, chosen[index] == side) for side in (True, False))
+def halves(data: ListeningData) -> tuple[ListeningData, ...]:
+    """(selection group, report group): the rows of ``split.user_groups``' two groups, the
+    same users every evaluation chooses and reports with."""
+    groups = user_groups(data.user_ids)
+    return _rows(data, groups.selection_rows(data.user_ids)), _rows(
+        data, groups.report_rows(data.user_ids)
+    )
 
 
 def _rows(data: ListeningData, mask: np.ndarray) -> ListeningData:
@@ -75,60 +111,120 @@ def _rows(data: ListeningData, mask: np.ndarray) -> ListeningData:
     )
 
 
+def _rated(mapping: str, user_ids: np.ndarray, listens: np.ndarray) -> np.ndarray:
+    """Ratings of these rows by each user's mapping over these rows only."""
+    _, index = dense_index(user_ids)
+    return np.asarray(MAPPINGS[mapping](index, listens), dtype=np.float64)
+
+
 def new_users(
-    data: ListeningData, seed: int, *, trainer: Trainer = train, mapping: str = DEFAULT_MAPPING
+    data: ListeningData,
+    seed: int,
+    *,
+    among: np.ndarray | None = None,
+    fraction: float = NEW_USERS,
+    trainer: Trainer = train,
+    mapping: str = DEFAULT_MAPPING,
 ) -> NewUsers:
-    """Train the default model without 10% of the users; those users, ready to fold in."""
-    split = new_user_split(data.user_ids, data.listens, seed=seed)
-
-    def rated(mask: np.ndarray) -> np.ndarray:
-        _, index = dense_index(data.user_ids[mask])
-        return np.asarray(MAPPINGS[mapping](index, data.listens[mask]), dtype=np.float64)
-
+    """Hold out ``fraction`` of the users ``among`` (ids; default: all of ``data``'s), as
+    ``evaluate``'s ``new-users-top10`` does; train the default model on every other user;
+    the held-out users, ready to fold in."""
+    split = new_user_split(data.user_ids, data.listens, seed=seed, among=among, fraction=fraction)
     matrix = RatingMatrix.from_arrays(
         data.user_ids[split.train],
         data.item_ids[split.train],
-        rated(split.train),
+        _rated(mapping, data.user_ids[split.train], data.listens[split.train]),
         catalogue=data.artist_ids,
     )
     model = trainer(matrix, replace(settings_for(DEFAULT_KIND), seed=seed))
+    assert isinstance(model, ImplicitALSModel), "the new-user settings are implicit ALS's"
     users, relevant = relevant_sets(data.user_ids[split.test], data.item_ids[split.test])
     given_users, given_items = data.user_ids[split.given], data.item_ids[split.given]
-    given_ratings = rated(split.given)
+    given_ratings = _rated(mapping, given_users, data.listens[split.given])
     given = [(given_items[given_users == u], given_ratings[given_users == u]) for u in users]
-    return NewUsers(model, given, relevant, int(data.artist_ids.size))
+    return NewUsers(model, matrix, given, relevant, int(data.artist_ids.size))
 
 
-def _padded(ids: list[int]) -> np.ndarray:
-    return np.pad(np.asarray(ids, dtype=np.int64), (0, K - len(ids)), constant_values=-1)
+@contextmanager
+def served_with(model: ImplicitALSModel, choice: Choice) -> Iterator[ImplicitALSModel]:
+    """The model answering as it would with ``choice``'s settings (restored afterwards)."""
+    saved = (
+        model.new_user_rating_power,
+        model.new_user_regularization,
+        model.dislike_weight,
+        model.min_listeners,
+    )
+    model.new_user_rating_power = choice.rating_power
+    model.new_user_regularization = choice.regularization
+    model.dislike_weight = choice.dislike_weight
+    model.set_min_listeners(None if choice.evidence_floor else 0.0)
+    try:
+        yield model
+    finally:
+        model.new_user_rating_power, model.new_user_regularization = saved[:2]
+        model.dislike_weight = saved[2]
+        model.set_min_listeners(saved[3])
 
 
-def _picks(model: FactorModel, given: tuple[np.ndarray, np.ndarray], **options: Any) -> list[int]:  # type: ignore[type-arg]
+def _padded(ids: Sequence[int]) -> np.ndarray:
+    row = np.asarray(ids, dtype=np.int64)[:K]
+    return np.pad(row, (0, K - row.size), constant_values=-1)
+
+
+def _picks(model: Any, given: tuple[np.ndarray, np.ndarray], **options: Any) -> list[int]:
+    """The top K of the app's path (``recommend_for_ratings``) for one new user."""
     found = model.recommend_for_ratings(given[0], given[1], K, explain=0, **options)
     return [r.artist_id for r in found]
 
 
-def discovery_effect(run: NewUsers, grid: Sequence[float] = DISCOVERY_GRID) -> dict[str, Any]:
-    """{setting: {"ndcg@10", "median_popularity", "coverage@10"}} for one seed."""
-    counts = run.model.rating_counts()
+def _scored(run: NewUsers, rows: Sequence[Sequence[int]]) -> dict[str, float]:
+    """NDCG@10 and coverage@10 of one list per held-out user, with what the lists are made
+    of: the median training listeners of the picks and the share of thin-evidence picks."""
+    scored = ranking_metrics(np.array([_padded(r) for r in rows]), run.relevant, run.catalogue_size)
+    ids = np.array([i for r in rows for i in r if i >= 0], dtype=np.int64)
+    picked = run.model.items.indices(ids)
+    listeners = run.model.rating_counts()[picked]
+    return {
+        NDCG: scored[NDCG],
+        "median listeners": float(np.median(listeners)) if listeners.size else 0.0,
+        THIN: float(np.mean(listeners < THIN_LISTENERS)) if listeners.size else 0.0,
+        f"coverage@{K}": scored[f"coverage@{K}"],
+    }
+
+
+def fold_in_effect(
+    run: NewUsers, grid: Sequence[tuple[float, float]] = FOLD_IN_GRID
+) -> dict[str, Any]:
+    """{"p=.. reg=..": {"ndcg@10", ...}} at discovery 0, for one seed."""
     out: dict[str, Any] = {}
-    for d in grid:
-        rows = [_picks(run.model, given, discovery=d) for given in run.given]
-        scored = ranking_metrics(
-            np.array([_padded(r) for r in rows]), run.relevant, run.catalogue_size
-        )
-        picked = run.model.items.indices(np.array([i for r in rows for i in r], dtype=np.int64))
-        out[str(d)] = {
-            NDCG: scored[NDCG],
-            "median_popularity": float(np.median(counts[picked])) if picked.size else 0.0,
-            f"coverage@{K}": scored[f"coverage@{K}"],
-        }
+    for power, reg in grid:
+        with served_with(run.model, Choice(power, reg)) as model:
+            out[_fold_key(power, reg)] = _scored(
+                run, [_picks(model, g, discovery=0.0) for g in run.given]
+            )
     return out
 
 
-def dislike_effect(run: NewUsers, weights: Sequence[float] = DISLIKE_WEIGHTS) -> dict[str, Any]:
+def _fold_key(power: float, reg: float) -> str:
+    return f"p={power:g} reg={reg:g}"
+
+
+def discovery_effect(
+    run: NewUsers, choice: Choice = Choice(), grid: Sequence[float] = DISCOVERY_GRID
+) -> dict[str, Any]:
+    """{setting: {"ndcg@10", "median listeners", thin share, "coverage@10"}} for one seed."""
+    with served_with(run.model, choice) as model:
+        return {
+            str(d): _scored(run, [_picks(model, g, discovery=d) for g in run.given]) for d in grid
+        }
+
+
+def dislike_effect(
+    run: NewUsers, choice: Choice = Choice(), weights: Sequence[float] = DISLIKE_WEIGHTS
+) -> dict[str, Any]:
     """{weight: {"ndcg@10" of the second round, "dislikes" per user}} for one seed."""
-    first = [_picks(run.model, given) for given in run.given]
+    with served_with(run.model, choice) as model:
+        first = [_picks(model, g, discovery=choice.discovery) for g in run.given]
     disliked = [
         [i for i in picks if i not in rel] for picks, rel in zip(first, run.relevant, strict=True)
     ]
@@ -137,19 +233,53 @@ def dislike_effect(run: NewUsers, weights: Sequence[float] = DISLIKE_WEIGHTS) ->
     out: dict[str, Any] = {}
     for w in weights:
         rows = []
-        model = run.model
-        assert isinstance(model, ImplicitALSModel), "the weight is implicit ALS's"
-        saved, model.dislike_weight = model.dislike_weight, w
-        try:
+        with served_with(run.model, replace(choice, dislike_weight=w)) as model:
             for given, shown, against, kept in zip(run.given, first, disliked, keep, strict=True):
                 if kept:
-                    rows.append(_padded(_picks(model, given, exclude=shown, disliked=against)))
-        finally:
-            model.dislike_weight = saved
+                    found = _picks(
+                        model, given, exclude=shown, disliked=against, discovery=choice.discovery
+                    )
+                    rows.append(_padded(found))
         scored = ranking_metrics(
             np.array(rows), [s for s, k in zip(still, keep, strict=True) if k], run.catalogue_size
         )
         out[str(w)] = {NDCG: scored[NDCG], "dislikes": float(np.mean([len(d) for d in disliked]))}
+    return out
+
+
+SERVED = "implicit-als (as served)"
+BEFORE = "implicit-als, training's fold-in, discovery 0 (before)"
+COMPARED = ("most-popular", "item-knn-bm25", "item-knn-bm25 (given as presence)", "ease")
+
+
+def model_comparison(run: NewUsers, choice: Choice = Choice()) -> dict[str, Any]:
+    """NDCG@10 (and the rest of ``_scored``) of the served fold-in and of the alternatives on
+    the same held-out users: popularity, item-kNN (the given ratings as ``evaluate`` passes
+    them, and as presence), EASE, and the fold-in new users got before."""
+    before = Choice(1.0, run.model.settings.regularization, 0.0, evidence_floor=False)
+    out: dict[str, Any] = {}
+    with served_with(run.model, choice) as model:
+        out[SERVED] = _scored(
+            run, [_picks(model, g, discovery=choice.discovery) for g in run.given]
+        )
+        out["implicit-als (discovery 0)"] = _scored(
+            run, [_picks(model, g, discovery=0.0) for g in run.given]
+        )
+    with served_with(run.model, before) as model:
+        out[BEFORE] = _scored(run, [_picks(model, g, discovery=0.0) for g in run.given])
+    popular = PopularityModel.fit(run.ratings)
+    knn, ease = ItemKNNModel(run.ratings), EASEModel(run.ratings)
+    out["most-popular"] = _scored(run, [_picks(popular, g) for g in run.given])
+    out["item-knn-bm25"] = _scored(
+        run, [knn.recommend_ids_for_ratings(ids, r, K).tolist() for ids, r in run.given]
+    )
+    out["item-knn-bm25 (given as presence)"] = _scored(
+        run,
+        [knn.recommend_ids_for_ratings(ids, np.ones_like(r), K).tolist() for ids, r in run.given],
+    )
+    out["ease"] = _scored(
+        run, [ease.recommend_ids_for_ratings(ids, r, K).tolist() for ids, r in run.given]
+    )
     return out
 
 
@@ -162,6 +292,13 @@ def _mean(per_seed: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
         }
         for setting in per_seed[0]
     }
+
+
+def choose_fold_in(table: dict[str, dict[str, float]]) -> tuple[float, float]:
+    """(rating power, regularisation) of the best NDCG@10 (the first listed among ties)."""
+    best = max(table, key=lambda key: table[key][NDCG])
+    power, reg = (float(part.split("=")[1]) for part in best.split())
+    return power, reg
 
 
 def choose_discovery(
@@ -181,6 +318,27 @@ def choose_weight(
     return max(float(w) for w, row in table.items() if row[NDCG] >= floor)
 
 
+def select(runs: Sequence[NewUsers]) -> dict[str, Any]:
+    """The selection group's tables and choices, each made with the earlier ones applied."""
+    fold_table = _mean([fold_in_effect(run) for run in runs])
+    power, reg = choose_fold_in(fold_table)
+    choice = Choice(power, reg)
+    unfloored = _mean(
+        [discovery_effect(run, replace(choice, evidence_floor=False)) for run in runs]
+    )
+    discovery_table = _mean([discovery_effect(run, choice) for run in runs])
+    choice = replace(choice, discovery=choose_discovery(discovery_table))
+    weight_table = _mean([dislike_effect(run, choice) for run in runs])
+    choice = replace(choice, dislike_weight=choose_weight(weight_table))
+    return {
+        "fold_in": fold_table,
+        "discovery": discovery_table,
+        "discovery_without_floor": unfloored,
+        "dislike_weight": weight_table,
+        "chosen": vars(choice),
+    }
+
+
 def evaluate_taste(
     data: ListeningData,
     report_seeds: Sequence[int] = REPORT_SEEDS,
@@ -188,52 +346,144 @@ def evaluate_taste(
     trainer: Trainer = train,
     mapping: str = DEFAULT_MAPPING,
 ) -> dict[str, Any]:
-    """Choose on the selection half (``SELECTION_SEED``), report on the other half."""
-    selection, report = halves(data)
+    """Choose on the selection group (``SELECTION_SEED``), report on the report group with
+    the code's settings; the JSON of ``musicrec evaluate-taste --json``."""
+    selection, _ = halves(data)
     tuning = [new_users(selection, s, trainer=trainer, mapping=mapping) for s in SELECTION_SEEDS]
-    chosen_table = _mean([discovery_effect(run) for run in tuning])
-    weight_table = _mean([dislike_effect(run) for run in tuning])
-    runs = [new_users(report, seed, trainer=trainer, mapping=mapping) for seed in report_seeds]
+    chosen = select(tuning)
+    report = user_groups(data.user_ids).report
+    runs = [
+        new_users(
+            data,
+            seed,
+            among=report,
+            fraction=REPORT_NEW_USERS,
+            trainer=trainer,
+            mapping=mapping,
+        )
+        for seed in report_seeds
+    ]
+    comparison = [model_comparison(run) for run in runs]
+    served = vars(Choice())
     return {
         "model": DEFAULT_KIND,
-        "selection": {
-            "seeds": list(SELECTION_SEEDS),
-            "discovery": chosen_table,
-            "chosen_discovery": choose_discovery(chosen_table),
-            "dislike_weight": weight_table,
-            "chosen_dislike_weight": choose_weight(weight_table),
-        },
+        "selection": {"seeds": list(SELECTION_SEEDS), **chosen},
         "report": {
             "seeds": list(report_seeds),
             "users_per_seed": [len(run.given) for run in runs],
+            "served": served,
+            "served_is_chosen": served == chosen["chosen"],
+            "new_users": _mean(comparison),
+            "new_users_ndcg_per_seed": {
+                name: [row[name][NDCG] for row in comparison] for name in comparison[0]
+            },
+            "goal": new_user_goal(comparison),
             "discovery": _mean([discovery_effect(run) for run in runs]),
+            "discovery_without_floor": _mean(
+                [discovery_effect(run, Choice(evidence_floor=False)) for run in runs]
+            ),
             "dislike_weight": _mean([dislike_effect(run) for run in runs]),
         },
     }
 
 
+# Issue 20's goal for new users given their top 10 (ratio of mean NDCG@10 over the seeds).
+GOAL_OVER_POPULARITY = 2.7
+GOAL_OVER_BEST_ALTERNATIVE = 1.05
+
+
+def new_user_goal(comparison: list[dict[str, Any]]) -> dict[str, Any]:
+    """The served fold-in's NDCG@10 against popularity and the best of item-kNN and EASE
+    (means over the seeds), and whether the goal is met."""
+    mean = {name: float(np.mean([row[name][NDCG] for row in comparison])) for name in comparison[0]}
+    rivals = [name for name in COMPARED if name != "most-popular"]
+    best = max(rivals, key=lambda name: mean[name])
+    over_popularity = mean[SERVED] / mean["most-popular"]
+    over_best = mean[SERVED] / mean[best]
+    return {
+        "over_popularity": round(over_popularity, 3),
+        "over_popularity_per_seed": [
+            round(row[SERVED][NDCG] / row["most-popular"][NDCG], 3) for row in comparison
+        ],
+        "best_alternative": best,
+        "over_best_alternative": round(over_best, 3),
+        "met": bool(
+            over_popularity >= GOAL_OVER_POPULARITY and over_best >= GOAL_OVER_BEST_ALTERNATIVE
+        ),
+    }
+
+
+def _table(title: str, key: str, table: dict[str, dict[str, float]]) -> list[str]:
+    columns = list(next(iter(table.values())))
+    return [
+        "",
+        f"{title}:",
+        "",
+        f"| {key} | " + " | ".join(columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+        *(
+            f"| {setting} | " + " | ".join(_cell(c, row[c]) for c in columns) + " |"
+            for setting, row in table.items()
+        ),
+    ]
+
+
+def _cell(column: str, value: float) -> str:
+    return f"{value:.1f}" if column in ("median listeners", "dislikes") else f"{value:.4f}"
+
+
+def _settings(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" if isinstance(v, bool) else f"{k} {v:g}" for k, v in values.items())
+
+
 def format_taste_report(result: dict[str, Any]) -> str:
     """Markdown tables of ``evaluate_taste``'s result."""
-    chosen = result["selection"]
+    chosen, report = result["selection"], result["report"]
+    picked = chosen["chosen"]
+    goal = report["goal"]
+    seeds = ", ".join(str(s) for s in report["seeds"])
     lines = [
-        f"model: {result['model']}; chosen on the selection half: "
-        f"discovery {chosen['chosen_discovery']}, dislike weight {chosen['chosen_dislike_weight']}",
+        f"model: {result['model']}; chosen on the selection group (seeds "
+        f"{', '.join(str(s) for s in chosen['seeds'])}): " + _settings(picked),
+        "served by the code: "
+        + _settings(report["served"])
+        + ("" if report["served_is_chosen"] else "  ** NOT what selection chose **"),
     ]
-    for part in ("selection", "report"):
-        block = result[part]
-        seeds = block["seeds"]
-        for name, title in (("discovery", "discovery"), ("dislike_weight", "not-for-me weight")):
-            table = block[name]
-            columns = list(next(iter(table.values())))
-            lines += [
-                "",
-                f"{part} half, {title} (seeds {', '.join(str(s) for s in seeds)}):",
-                "",
-                f"| {title} | " + " | ".join(columns) + " |",
-                "|---" * (len(columns) + 1) + "|",
-            ]
-            lines += [
-                f"| {setting} | " + " | ".join(f"{row[c]:.4f}" for c in columns) + " |"
-                for setting, row in table.items()
-            ]
+    lines += _table(
+        "selection group, new-user fold-in at discovery 0", "fold-in", chosen["fold_in"]
+    )
+    lines += _table("selection group, discovery", "discovery", chosen["discovery"])
+    lines += _table(
+        "selection group, discovery without the evidence floor (the penalty as it was)",
+        "discovery",
+        chosen["discovery_without_floor"],
+    )
+    lines += _table("selection group, not-for-me weight", "weight", chosen["dislike_weight"])
+    users = ", ".join(str(n) for n in report["users_per_seed"])
+    lines += _table(
+        f"report group, new users given their top 10 (seeds {seeds}; users {users})",
+        "model",
+        report["new_users"],
+    )
+    lines += [
+        "",
+        f"served / most-popular: {goal['over_popularity']:.3f} (goal >= {GOAL_OVER_POPULARITY}; "
+        f"per seed {', '.join(f'{r:.2f}' for r in goal['over_popularity_per_seed'])}); "
+        f"served / {goal['best_alternative']}: {goal['over_best_alternative']:.3f} "
+        f"(goal >= {GOAL_OVER_BEST_ALTERNATIVE}); goal met: {'yes' if goal['met'] else 'no'}",
+        "NDCG@10 per seed: "
+        + "; ".join(
+            f"{name} {', '.join(f'{v:.4f}' for v in values)}"
+            for name, values in report["new_users_ndcg_per_seed"].items()
+        ),
+    ]
+    lines += _table(f"report group, discovery (seeds {seeds})", "discovery", report["discovery"])
+    lines += _table(
+        f"report group, discovery without the evidence floor (seeds {seeds})",
+        "discovery",
+        report["discovery_without_floor"],
+    )
+    lines += _table(
+        f"report group, not-for-me weight (seeds {seeds})", "weight", report["dislike_weight"]
+    )
     return "\n".join(lines)

@@ -11,6 +11,13 @@ Training is the library's; the fold-in of a user not in the model is done here b
 must also return the score decomposition, and because it needs no thread pool for one user:
 
     x_u = (Y^T C_u Y + reg I)^-1 Y^T C_u p_u,   Y^T C_u Y = Y^T Y + Y_r^T (C_r - I) Y_r
+
+A *new* user (the app's only kind: every request folds the user in from their current
+ratings) is folded in with two settings of its own, chosen for a user known by a handful of
+ratings (``musicrec evaluate-taste``, docs/evaluation.md "Recommendations for a new user"):
+the ratings are flattened towards their mean, r~ = mean(r) (r / mean(r))^p, before the
+training confidence is applied (p = ``NEW_USER_RATING_POWER``; p = 1 is the training's own),
+and the solve is regularised with ``NEW_USER_REGULARIZATION`` instead of the training's reg.
 """
 
 from __future__ import annotations
@@ -28,6 +35,12 @@ from musicrec.engine.settings import CONFIDENCE_WEIGHTINGS, ImplicitSettings
 # c_d / mean(c_r): how firmly a "not for me" is held against the user's typical rating.
 # Chosen on the selection split by ``musicrec evaluate-taste`` (docs/evaluation.md).
 DISLIKE_WEIGHT = 0.5
+# The fold-in of a new user (module docstring), chosen on the selection group by
+# ``musicrec evaluate-taste``: with 10 given artists, which of them a user plays most says
+# little (p = 0: each counts at the user's mean rating), and a firmer reg than training's
+# keeps 10 ratings from pulling the vector too far.
+NEW_USER_RATING_POWER = 0.0
+NEW_USER_REGULARIZATION = 10.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,14 @@ def bm25_row(stats: Bm25Stats, items: np.ndarray, ratings: np.ndarray) -> np.nda
     norm = (1 - b) + b * sum(r) / average_length."""
     norm = (1.0 - stats.b) + stats.b * ratings.sum() / stats.average_length
     return ratings * (stats.k1 + 1.0) / (stats.k1 * norm + ratings) * stats.idf[items]
+
+
+def flattened(ratings: np.ndarray, power: float) -> np.ndarray:
+    """mean(r) (r / mean(r))^power: 1 keeps the ratings, 0 gives each the mean (ratings > 0)."""
+    if power == 1.0 or ratings.size == 0:
+        return ratings
+    mean = float(ratings.mean())
+    return mean * (ratings / mean) ** power
 
 
 def confidence_matrix(
@@ -84,6 +105,8 @@ class ImplicitALSModel(FactorModel[ImplicitSettings]):
     bm25: Bm25Stats | None = None
     _gram: np.ndarray | None = None
     dislike_weight: float = DISLIKE_WEIGHT
+    new_user_rating_power: float = NEW_USER_RATING_POWER
+    new_user_regularization: float = NEW_USER_REGULARIZATION
 
     def confidence(self, rated: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         weighting, alpha = self.settings.confidence, self.settings.alpha
@@ -101,25 +124,48 @@ class ImplicitALSModel(FactorModel[ImplicitSettings]):
         return max(1.0, self.dislike_weight * typical)
 
     def fold_in_indices(
-        self, rated: np.ndarray, ratings: np.ndarray, disliked: np.ndarray | None = None
+        self,
+        rated: np.ndarray,
+        ratings: np.ndarray,
+        disliked: np.ndarray | None = None,
+        *,
+        rating_power: float = 1.0,
+        regularization: float | None = None,
     ) -> FoldIn:
-        """A "not for me" artist d is a known zero preference: p_d = 0, as for any unrated
+        """The training's own solve by default (``rating_power`` 1, the training's reg); see
+        ``new_user_fold_in`` for a new user's.
+
+        A "not for me" artist d is a known zero preference: p_d = 0, as for any unrated
         artist, but held with confidence c_d > 1 (``dislike_confidence``), so the solve pulls
         x away from y_d harder than from an artist the user merely has not rated."""
         y = self.item_factors.astype(np.float64, copy=False)
         if self._gram is None:
             self._gram = y.T @ y  # Y^T Y, shared by every fold-in
         k = y.shape[1]
-        c = self.confidence(rated, np.asarray(ratings, dtype=np.float64))
+        c = self.confidence(rated, flattened(np.asarray(ratings, dtype=np.float64), rating_power))
+        reg = self.settings.regularization if regularization is None else regularization
         yr = y[rated]
         # A = Y^T Y + Y_r^T (C_r - I) Y_r + Y_d^T (c_d - 1) Y_d + reg I;   x = A^-1 Y_r^T C_r 1
         # (p_d = 0: the disliked rows add confidence to A and nothing to the right-hand side)
-        a = self._gram + (yr.T * (c - 1.0)) @ yr + self.settings.regularization * np.eye(k)
+        a = self._gram + (yr.T * (c - 1.0)) @ yr + reg * np.eye(k)
         if disliked is not None and disliked.size:
             yd = y[disliked]
             a += (self.dislike_confidence(c) - 1.0) * (yd.T @ yd)
         weights = np.linalg.inv(a)
         return FoldIn(weights @ (yr.T @ c), rated, weights, c)
+
+    def new_user_fold_in(
+        self, rated: np.ndarray, ratings: np.ndarray, disliked: np.ndarray | None = None
+    ) -> FoldIn:
+        """The fold-in of a user not in the model, with the new-user settings (module
+        docstring): what the app serves and ``evaluate-taste`` measures."""
+        return self.fold_in_indices(
+            rated,
+            ratings,
+            disliked,
+            rating_power=self.new_user_rating_power,
+            regularization=self.new_user_regularization,
+        )
 
     def arrays(self) -> dict[str, np.ndarray]:
         out = super().arrays()

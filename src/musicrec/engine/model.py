@@ -20,7 +20,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from musicrec.engine.data import IdMap
-from musicrec.engine.discovery import check_discovery, penalise, popularity_share, score_scale
+from musicrec.engine.discovery import (
+    DEFAULT_DISCOVERY,
+    check_discovery,
+    penalise,
+    penalty_weights,
+    score_scale,
+)
 from musicrec.engine.neighbours import (
     DEFAULT_NEIGHBOURHOOD,
     Neighbourhood,
@@ -69,6 +75,12 @@ class FactorModel(Generic[SettingsT]):
     )
     _counts: np.ndarray | None = field(default=None, repr=False)
     _by_item: sp.csc_matrix | None = field(default=None, repr=False)
+    # The discovery penalty's evidence floor; None: ``discovery.evidence_floor`` of the counts.
+    min_listeners: float | None = field(default=None, repr=False)
+
+    def set_min_listeners(self, value: float | None) -> None:
+        """Rank with another evidence floor (0: none, the penalty as it was; for evaluation)."""
+        self.min_listeners, self._ranking = value, None
 
     # -- to be provided by subclasses -------------------------------------------------------
     def fold_in_indices(
@@ -77,6 +89,13 @@ class FactorModel(Generic[SettingsT]):
         """Solve a user's vector from dense item indices and ratings; ``disliked`` items
         ("not for me") enter as a negative signal (see the subclasses for how)."""
         raise NotImplementedError
+
+    def new_user_fold_in(
+        self, rated: np.ndarray, ratings: np.ndarray, disliked: np.ndarray | None = None
+    ) -> FoldIn:
+        """The fold-in of a user not in the model (what ``fold_in`` and the app use); the
+        training's own solve unless a subclass tunes it for users known by few ratings."""
+        return self.fold_in_indices(rated, ratings, disliked)
 
     def _augmented_items(self, index: np.ndarray | slice) -> np.ndarray:
         """y~_i: the item vectors as they enter the user's linear system."""
@@ -107,7 +126,8 @@ class FactorModel(Generic[SettingsT]):
             bias = None
             if self.item_bias is not None:
                 bias = (self.item_bias + self.global_mean).astype(np.float32)
-            shares = popularity_share(self.rating_counts()).astype(np.float32)
+            weights = penalty_weights(self.rating_counts(), self.min_listeners)
+            shares = weights.astype(np.float32)
             self._ranking = (items, bias, shares)
         items, bias, shares = self._ranking
         rough = items @ vector.astype(np.float32)
@@ -181,7 +201,7 @@ class FactorModel(Generic[SettingsT]):
         known = rated >= 0
         against = self.items.indices(np.fromiter(disliked, dtype=np.int64))
         against = np.setdiff1d(against[against >= 0], rated[known])
-        return self.fold_in_indices(rated[known], values[known], against if against.size else None)
+        return self.new_user_fold_in(rated[known], values[known], against if against.size else None)
 
     def recommend_for_ratings(
         self,
@@ -192,13 +212,14 @@ class FactorModel(Generic[SettingsT]):
         exclude: Iterable[int] = (),
         explain: int = 3,
         disliked: Iterable[int] = (),
-        discovery: float = 0.0,
+        discovery: float | None = None,
     ) -> list[ScoredArtist]:
         """Top n for a user not in the model, folded in from their current ratings against
         the fixed item factors (no retraining); rated and ``exclude`` artists never appear.
 
         ``disliked`` artists are a negative signal in the fold-in and never appear either;
-        ``discovery`` (0..1) penalises popular artists (``engine.discovery``).
+        ``discovery`` (0..1) penalises popular artists (``engine.discovery``); None is the
+        app's default, ``DEFAULT_DISCOVERY``, as a user who never moved the slider gets.
         """
         ids = np.fromiter(artist_ids, dtype=np.int64)
         against = np.fromiter(disliked, dtype=np.int64)
@@ -211,7 +232,8 @@ class FactorModel(Generic[SettingsT]):
             best = top_n(scores, n, self._banned(fold.rated, exclude))
             return self._package(best, scores[best], None, 0)
         banned = self._banned(fold.rated, exclude)
-        best, best_scores = self._top(fold.vector, n, banned, check_discovery(discovery))
+        setting = DEFAULT_DISCOVERY if discovery is None else check_discovery(discovery)
+        best, best_scores = self._top(fold.vector, n, banned, setting)
         return self._package(best, best_scores, fold, explain)
 
     def recommend_batch(self, user_ids: np.ndarray, n: int = 10) -> np.ndarray:
