@@ -20,8 +20,9 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -108,10 +109,11 @@ def prepare_instance(env: dict[str, str], data: Path | None, train: bool = True)
 
 
 @contextmanager
-def temporary_postgres_database(admin_url: str) -> Iterator[str]:
-    """A fresh database on the PostgreSQL server at ``admin_url``, dropped afterwards."""
+def temporary_postgres_database(admin_url: str, prefix: str = "musicrec_live") -> Iterator[str]:
+    """A fresh database ``<prefix>_<hex>`` on the PostgreSQL server at ``admin_url``, dropped
+    (connections and all) afterwards."""
     admin = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
-    name = f"musicrec_live_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -123,13 +125,29 @@ def temporary_postgres_database(admin_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-@dataclass
-class LiveServer:
-    """A running ``musicrec serve``: its base URL, process and log file."""
+def start_musicrec(
+    env: dict[str, str], log: Path, *args: str, new_session: bool = False
+) -> subprocess.Popen[bytes]:
+    """``musicrec *args`` in the background on ``env``'s instance, its output appended to
+    ``log``; with ``new_session``, the leader of a process group of its own."""
+    with log.open("ab") as log_file:
+        return subprocess.Popen(
+            musicrec_command(*args),
+            env=env,
+            cwd=env["MUSICREC_INSTANCE_DIR"],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=new_session,
+        )
 
-    base_url: str
+
+@dataclass
+class LoggedProcess:
+    """A started process and the file its output goes to."""
+
     process: subprocess.Popen[bytes]
     log: Path
+    stop_timeout: ClassVar[float] = STOP_TIMEOUT  # the grace period of :meth:`terminate`
 
     def log_tail(self, lines: int = 60) -> str:
         try:
@@ -137,16 +155,32 @@ class LiveServer:
         except OSError:
             return "(no log)"
 
+    def send(self, signum: int) -> None:
+        """Send ``signum`` to the process."""
+        self.process.send_signal(signum)
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful stop, requests in flight are cut."""
+        if self.process.poll() is None:
+            self.send(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
     def terminate(self) -> None:
         """SIGTERM (gunicorn's graceful stop), then SIGKILL if it outlives the grace period."""
         if self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGTERM)
+        self.send(signal.SIGTERM)
         try:
-            self.process.wait(timeout=STOP_TIMEOUT)
+            self.process.wait(timeout=self.stop_timeout)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+            self.kill()
+
+
+@dataclass
+class LiveServer(LoggedProcess):
+    """A running ``musicrec serve``: its base URL, process and log file."""
+
+    base_url: str = field(kw_only=True)
 
 
 def wait_until_healthy(server: LiveServer, timeout: float = START_TIMEOUT) -> None:
@@ -173,24 +207,9 @@ def serving(env: dict[str, str], workers: int = 2, *extra: str) -> Iterator[Live
     instance = Path(env["MUSICREC_INSTANCE_DIR"])
     port = free_port()
     log = instance / f"serve-{port}.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            musicrec_command(
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-                *extra,
-            ),
-            env=env,
-            cwd=instance,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    server = LiveServer(f"http://127.0.0.1:{port}", process, log)
+    serve = ("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers))
+    process = start_musicrec(env, log, *serve, *extra)
+    server = LiveServer(process, log, base_url=f"http://127.0.0.1:{port}")
     try:
         wait_until_healthy(server)
         yield server

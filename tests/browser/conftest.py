@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO_ROOT, _unavailable
+from tests.live_server import start_musicrec
 
 CHROMIUM = Path(os.environ.get("MUSICREC_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -106,33 +108,41 @@ def live_instance(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -
     return env
 
 
-@pytest.fixture(scope="session")
-def live_server(live_instance: dict[str, str]) -> Iterator[str]:
-    """The base URL of ``musicrec serve`` on a fresh SQLite database with the starter data."""
-    instance = Path(live_instance["MUSICREC_INSTANCE_DIR"])
-    port = _free_port()
-    log = instance / "serve.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            _musicrec_command(
-                "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"
-            ),
-            env=live_instance,
-            cwd=instance,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
+@contextmanager
+def running_musicrec(
+    env: dict[str, str], log_name: str, *args: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``musicrec *args`` in the background on ``env``'s instance, its output appended to the
+    file ``log_name`` there; stopped when the block ends (SIGTERM, SIGKILL after 30 s)."""
+    process = start_musicrec(env, Path(env["MUSICREC_INSTANCE_DIR"]) / log_name, *args)
     try:
-        _wait_until_up(base_url, process, log)
-        yield base_url
+        yield process
     finally:
         process.terminate()
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+@contextmanager
+def start_serve(env: dict[str, str], log_name: str, port: int | None = None) -> Iterator[str]:
+    """``musicrec serve`` (one gunicorn worker) with ``env`` on ``port`` (a free one unless
+    given): its base URL once it answers, until the block ends."""
+    port = port or _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    serve = ("serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1")
+    with running_musicrec(env, log_name, *serve) as process:
+        _wait_until_up(base_url, process, Path(env["MUSICREC_INSTANCE_DIR"]) / log_name)
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def live_server(live_instance: dict[str, str]) -> Iterator[str]:
+    """The base URL of ``musicrec serve`` on a fresh SQLite database with the starter data."""
+    with start_serve(live_instance, "serve.log") as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ Screenshots are kept in the artifacts folder (``test-artifacts/issue21-*.png``).
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -20,13 +19,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.conftest import (
-    DESKTOP,
-    MOBILE,
-    _free_port,
-    _musicrec_command,
-    _wait_until_up,
-    new_page,
+from tests.browser.conftest import new_page, start_serve
+from tests.browser.pages import (
+    VIEWPORTS,
+    Screen,
+    api_in_page,
+    label_of,
+    rate_through_api,
+    screen,  # noqa: F401 - the fixture
 )
 from tests.browser.test_journey import (
     assert_no_horizontal_scroll,
@@ -36,23 +36,12 @@ from tests.browser.test_journey import (
     sign_up_through_form,
     unique_username,
 )
-from tests.browser.test_polish import api_in_page, label_of
 from tests.spotify_fixtures import LastfmStandIn, _Served
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-VIEWPORTS = [pytest.param(DESKTOP, id="desktop"), pytest.param(MOBILE, id="375px")]
 # (what the user types, the artist that comes first); all in the Last.fm starter data.
 THREE = [("radiohead", "Radiohead"), ("portishead", "Portishead"), ("bjork", "Björk")]
-
-
-def rate_through_api(page: Any, names: list[str], value: int = 9) -> None:
-    for name in names:
-        found = api_in_page(page, "GET", f"/api/v1/artists?q={name}&limit=1")
-        artist = found["body"]["artists"][0]["id"]
-        assert api_in_page(page, "PUT", f"/api/v1/me/ratings/{artist}", {"rating": value})[
-            "status"
-        ] in (200, 201)
 
 
 def fully_in_view(locator: Any) -> bool:
@@ -85,15 +74,11 @@ def look_of(locator: Any) -> dict[str, str]:
     )
 
 
-@pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_new_recommendations_come_into_view_with_one_short_line(
-    open_page: Any,  # noqa: F811
-    viewport: dict[str, int],
+    screen: Screen,  # noqa: F811
     artifacts_dir: Path,
 ) -> None:
-    page, watch = open_page(viewport)
-    label = label_of(viewport)
-    sign_up_through_form(page, unique_username("inview"))
+    page, watch, label = screen
     rate_through_api(page, [query for query, _name in THREE])
     page.goto("/recommendations")
     note = page.locator(".enough-note")
@@ -110,15 +95,11 @@ def test_new_recommendations_come_into_view_with_one_short_line(
     watch.check()
 
 
-@pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_cards_agree_and_remove_has_an_undo(
-    open_page: Any,  # noqa: F811
-    viewport: dict[str, int],
+    screen: Screen,  # noqa: F811
     artifacts_dir: Path,
 ) -> None:
-    page, watch = open_page(viewport)
-    label = label_of(viewport)
-    sign_up_through_form(page, unique_username("cards"))
+    page, watch, label = screen
 
     # Popular artists: the Last.fm link and "Not for me", like every other card.
     popular = page.locator("#onboarding li.card").first
@@ -193,15 +174,11 @@ def test_times_are_local_and_batches_of_one_minute_differ(
         context.close()
 
 
-@pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_header_api_page_and_home_with_recommendations(
-    open_page: Any,  # noqa: F811
-    viewport: dict[str, int],
+    screen: Screen,  # noqa: F811
     artifacts_dir: Path,
 ) -> None:
-    page, watch = open_page(viewport)
-    label = label_of(viewport)
-    sign_up_through_form(page, unique_username("home"))
+    page, watch, label = screen
 
     # "Account" and "Log out" look alike.
     account = page.locator("header.site nav.session a", has_text="Account")
@@ -234,30 +211,15 @@ def songs_server(live_instance: dict[str, str]) -> Iterator[str]:
     """A second ``musicrec serve`` on the browser instance with a Last.fm key, Last.fm stood in
     for: the artist page's top songs."""
     served = _Served(LastfmStandIn())
-    instance = Path(live_instance["MUSICREC_INSTANCE_DIR"])
-    port = _free_port()
     env = {
         **live_instance,
         "LASTFM_API_KEY": "browser-test-key",
         "MUSICREC_LASTFM_API_URL": served.url + "2.0/",
     }
-    log = instance / "songs-serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            _musicrec_command("serve", "--host", "127.0.0.1", "--port", str(port))
-            + ["--workers", "1"],
-            env=env,
-            cwd=instance,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base_url, process, log)
-        yield base_url
+        with start_serve(env, "songs-serve.log") as base_url:
+            yield base_url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
         served.stop()
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, MOBILE, _musicrec_command, new_page
+from tests.browser.conftest import DESKTOP, MOBILE, _musicrec_command, new_page, running_musicrec
 from tests.browser.test_journey import expect, sign_up_through_form, unique_username
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -22,18 +22,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 @pytest.fixture
 def worker(live_instance: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     """``musicrec worker`` on the live server's instance, stopped after the test."""
-    instance = Path(live_instance["MUSICREC_INSTANCE_DIR"])
-    with (instance / "worker.log").open("ab") as log:
-        process = subprocess.Popen(
-            _musicrec_command("worker", "--poll-seconds", "0.2"),
-            env=live_instance,
-            cwd=instance,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    yield process
-    process.terminate()
-    process.wait(timeout=30)
+    with running_musicrec(
+        live_instance, "worker.log", "worker", "--poll-seconds", "0.2"
+    ) as process:
+        yield process
 
 
 def test_operator_page_plots_and_a_retraining_followed_live(

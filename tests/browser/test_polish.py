@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import DESKTOP, MOBILE
+from tests.browser.pages import api_in_page, label_of, signed_up
 from tests.browser.test_journey import (
     assert_no_horizontal_scroll,
     expect,
@@ -31,23 +32,6 @@ VIEWPORTS = [pytest.param(DESKTOP, id="desktop"), pytest.param(MOBILE, id="375px
 PASSWORD = "a long enough passphrase"
 FIVE = [("radiohead", "Radiohead"), ("muse", "Muse"), ("coldplay", "Coldplay"),
         ("metallica", "Metallica"), ("bjork", "Björk")]  # fmt: skip
-
-
-def label_of(viewport: dict[str, int]) -> str:
-    return "375px" if viewport["width"] <= MOBILE["width"] else "desktop"
-
-
-def api_in_page(page: Any, method: str, path: str, body: Any = None) -> Any:
-    """Call the JSON API from the page, with its cookie and CSRF token, as app.js does."""
-    return page.evaluate(
-        """async ([method, path, body]) => {
-          const token = document.querySelector('meta[name="csrf-token"]').content;
-          const response = await fetch(path, {method, headers: {"Content-Type": "application/json",
-            "X-CSRFToken": token}, body: body === null ? undefined : JSON.stringify(body)});
-          return {status: response.status, body: await response.json().catch(() => null)};
-        }""",
-        [method, path, body],
-    )
 
 
 def assert_navigation_on_one_line(page: Any) -> None:
@@ -73,9 +57,8 @@ def test_looks_rating_buttons_navigation_avatars_and_screenshots(
     viewport: dict[str, int],
     artifacts_dir: Path,
 ) -> None:
-    page, watch = open_page(viewport)
+    page, watch = signed_up(open_page, viewport, "looks")
     label = label_of(viewport)
-    sign_up_through_form(page, unique_username("looks"))
 
     # The rate page: the current page is marked, the navigation is one line.
     assert current_nav(page) == ["/rate"]
@@ -242,8 +225,7 @@ def test_past_recommendations_are_paged_batches(
     open_page: Any,  # noqa: F811
     viewport: dict[str, int],
 ) -> None:
-    page, watch = open_page(viewport)
-    sign_up_through_form(page, unique_username("batches"))
+    page, watch = signed_up(open_page, viewport, "batches")
     for query, name in FIVE[:3]:
         search_first_result(page, query, name).locator('button[data-value="8"]').click()
     expect_rated_count(page, 3)
@@ -271,8 +253,7 @@ def test_adding_an_artist_updates_the_status_and_offers_its_rating(
     open_page: Any,  # noqa: F811
     viewport: dict[str, int],
 ) -> None:
-    page, watch = open_page(viewport)
-    sign_up_through_form(page, unique_username("adder"))
+    page, watch = signed_up(open_page, viewport, "adder")
     name = f"Quiet Garage Band {unique_username('n')}"
     page.fill("#artist-search", name)
     expect(page.locator("#search-status")).to_contain_text("No artist found")
@@ -314,8 +295,7 @@ def test_my_ratings_sort_and_show_no_internal_source(
     open_page: Any,  # noqa: F811
     viewport: dict[str, int],
 ) -> None:
-    page, watch = open_page(viewport)
-    sign_up_through_form(page, unique_username("sorter"))
+    page, watch = signed_up(open_page, viewport, "sorter")
     for position, (query, name, value) in enumerate(
         [("metallica", "Metallica", 9), ("radiohead", "Radiohead", 5), ("bjork", "Björk", 7)]
     ):

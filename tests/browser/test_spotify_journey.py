@@ -5,9 +5,7 @@ their top songs (Last.fm stand-in, matched on Spotify through Prism), save the p
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +13,9 @@ import pytest
 from tests.browser.conftest import (
     DESKTOP,
     _free_port,
-    _musicrec_command,
-    _wait_until_up,
     new_page,
+    running_musicrec,
+    start_serve,
 )
 from tests.browser.test_journey import expect, sign_up_through_form, unique_username
 from tests.spotify_fixtures import (
@@ -37,7 +35,6 @@ def spotify_server(live_instance: dict[str, str], prism_url: str) -> Iterator[st
     accounts service and Last.fm stood in for and the Web API served by Prism."""
     accounts, lastfm = AccountsStandIn(), LastfmStandIn()
     served_accounts, served_lastfm = _Served(accounts), _Served(lastfm)
-    instance = Path(live_instance["MUSICREC_INSTANCE_DIR"])
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
@@ -50,41 +47,13 @@ def spotify_server(live_instance: dict[str, str], prism_url: str) -> Iterator[st
         "LASTFM_API_KEY": "browser-test-key",
         "MUSICREC_LASTFM_API_URL": served_lastfm.url + "2.0/",
     }
-    processes: list[subprocess.Popen[bytes]] = []
-    log = instance / "spotify-serve.log"
     try:
-        with log.open("wb") as out:
-            processes.append(
-                subprocess.Popen(
-                    _musicrec_command("serve", "--host", "127.0.0.1", "--port", str(port))
-                    + ["--workers", "1"],
-                    env=env,
-                    cwd=instance,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-        with (instance / "spotify-worker.log").open("wb") as out:
-            processes.append(
-                subprocess.Popen(
-                    _musicrec_command("worker", "--poll-seconds", "0.2"),
-                    env=env,
-                    cwd=instance,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-        _wait_until_up(base_url, processes[0], log)
-        yield base_url
+        with (
+            running_musicrec(env, "spotify-worker.log", "worker", "--poll-seconds", "0.2"),
+            start_serve(env, "spotify-serve.log", port) as served_url,
+        ):
+            yield served_url
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
         served_accounts.stop()
         served_lastfm.stop()
 

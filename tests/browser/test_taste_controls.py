@@ -12,21 +12,16 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import DESKTOP, MOBILE
+from tests.browser.pages import label_of, signed_up
 from tests.browser.test_journey import (
     assert_no_horizontal_scroll,
     expect,
     open_page,  # noqa: F401  (a fixture)
-    sign_up_through_form,
-    unique_username,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 VIEWPORTS = [pytest.param(DESKTOP, id="desktop"), pytest.param(MOBILE, id="375px")]
 LIKED = ("Radiohead", "Portishead", "Massive Attack")
-
-
-def _label(viewport: dict[str, int]) -> str:
-    return "375px" if viewport["width"] <= MOBILE["width"] else "desktop"
 
 
 def _artist_id(page: Any, name: str) -> int:
@@ -45,19 +40,13 @@ def _rate(page: Any, names: tuple[str, ...]) -> None:
         page.evaluate("async (id) => api('PUT', `/api/v1/me/ratings/${id}`, {rating: 9})", artist)
 
 
-def _signed_up(open_page: Any, viewport: dict[str, int], prefix: str) -> tuple[Any, Any]:  # noqa: F811
-    page, watch = open_page(viewport)
-    sign_up_through_form(page, unique_username(prefix))
-    return page, watch
-
-
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_not_for_me_on_recommendations_and_undo_under_my_ratings(
     open_page: Any,  # noqa: F811
     viewport: dict[str, int],
     artifacts_dir: Path,
 ) -> None:
-    page, watch = _signed_up(open_page, viewport, "notforme")
+    page, watch = signed_up(open_page, viewport, "notforme")
     _rate(page, LIKED)
     page.goto("/recommendations")
     page.click("#get-recommendations")
@@ -73,7 +62,7 @@ def test_not_for_me_on_recommendations_and_undo_under_my_ratings(
     expect(page.locator("#taste-status")).to_contain_text("will not be recommended")
     assert_no_horizontal_scroll(page, "recommendations with a dismissed card")
     page.screenshot(
-        path=str(artifacts_dir / f"browser-{_label(viewport)}-not-for-me.png"), full_page=True
+        path=str(artifacts_dir / f"browser-{label_of(viewport)}-not-for-me.png"), full_page=True
     )
 
     page.goto("/ratings")
@@ -93,7 +82,7 @@ def test_not_for_me_on_search_results_and_similar_artists(
     open_page: Any,  # noqa: F811
     viewport: dict[str, int],
 ) -> None:
-    page, watch = _signed_up(open_page, viewport, "nfmsearch")
+    page, watch = signed_up(open_page, viewport, "nfmsearch")
     page.fill("#artist-search", "coldplay")
     card = page.locator("#search-results li.card").first
     expect(card.locator("a.name")).to_have_text("Coldplay")
@@ -123,7 +112,7 @@ def test_the_discovery_slider_is_saved_and_remembered(
     viewport: dict[str, int],
     artifacts_dir: Path,
 ) -> None:
-    page, watch = _signed_up(open_page, viewport, "discovery")
+    page, watch = signed_up(open_page, viewport, "discovery")
     _rate(page, LIKED)
     page.goto("/recommendations")
     slider = page.get_by_label("Familiar or new?")
@@ -140,7 +129,7 @@ def test_the_discovery_slider_is_saved_and_remembered(
     assert float(slider.input_value()) == pytest.approx(start + 0.2)
     assert_no_horizontal_scroll(page, "recommendations page with the slider")
     page.screenshot(
-        path=str(artifacts_dir / f"browser-{_label(viewport)}-discovery.png"), full_page=True
+        path=str(artifacts_dir / f"browser-{label_of(viewport)}-discovery.png"), full_page=True
     )
     page.reload()
     assert float(page.get_by_label("Familiar or new?").input_value()) == pytest.approx(start + 0.2)
@@ -154,7 +143,7 @@ def test_without_ratings_the_page_asks_to_rate_first(
     open_page: Any,  # noqa: F811
     viewport: dict[str, int],
 ) -> None:
-    page, watch = _signed_up(open_page, viewport, "ratefirst")
+    page, watch = signed_up(open_page, viewport, "ratefirst")
     watch.allow("409")  # the refused request is the point of this test
     page.goto("/recommendations")
     expect(page.get_by_role("heading", name="Rate a few artists first")).to_be_visible()
@@ -179,7 +168,7 @@ def test_export_and_import_on_the_account_page(
     open_page: Any,  # noqa: F811
     viewport: dict[str, int],
 ) -> None:
-    page, watch = _signed_up(open_page, viewport, "export")
+    page, watch = signed_up(open_page, viewport, "export")
     watch.allow("400")  # the bad file's refusal
     air = _artist_id(page, "Air")
     page.goto("/account")

@@ -33,6 +33,12 @@ def _publish(engine: Engine, folder: Path, factors: int = 4) -> str:
     return report.version
 
 
+def _published(engine: Engine, worker: Path, count: int) -> list[str]:
+    """Two tastes seeded, then ``count`` versions (4, 5... factors) published from ``worker``."""
+    seed_two_tastes(engine)
+    return [_publish(engine, worker, factors=4 + n) for n in range(count)]
+
+
 def _node(engine: Engine, folder: Path) -> ModelLoader:
     return ModelLoader(folder, background=True, shared=DatabaseModels(engine, folder))
 
@@ -131,9 +137,8 @@ def test_a_large_version_travels_in_chunks_and_arrives_intact(
 def test_pruning_keeps_the_newest_and_every_version_a_live_node_serves(
     db_engine: Engine, tmp_path: Path
 ) -> None:
-    seed_two_tastes(db_engine)
     worker = tmp_path / "worker"
-    versions = [_publish(db_engine, worker, factors=4 + n) for n in range(4)]
+    versions = _published(db_engine, worker, 4)
     with transaction(db_engine) as session:
         rows.record_node(session, "other-host-1", "f" * 64, versions[0], utcnow())
 
@@ -148,9 +153,8 @@ def test_pruning_keeps_the_newest_and_every_version_a_live_node_serves(
 def test_a_dead_nodes_version_and_a_dead_upload_are_pruned(
     db_engine: Engine, tmp_path: Path
 ) -> None:
-    seed_two_tastes(db_engine)
     worker = tmp_path / "worker"
-    old, new = (_publish(db_engine, worker, factors=4 + n) for n in range(2))
+    old, new = _published(db_engine, worker, 2)
     long_ago = utcnow().replace(year=2000)
     with transaction(db_engine) as session:
         rows.record_node(session, "gone-host-1", "f" * 64, old, long_ago)
@@ -189,9 +193,8 @@ def test_an_erased_account_leaves_the_database_versions_and_every_cache(
     from musicrec.db.models import User
     from musicrec.services.erasure import erase_account, erase_from_models
 
-    seed_two_tastes(db_engine)
     worker = tmp_path / "worker"
-    old = [_publish(db_engine, worker, factors=4 + n) for n in range(2)]
+    old = _published(db_engine, worker, 2)
     node_cache = DatabaseModels(db_engine, tmp_path / "node")
     node_cache.pull()
     with transaction(db_engine) as session:
