@@ -29,6 +29,9 @@ def serve_inprocess(case: str, data: str, factors: int, iterations: int) -> dict
         **summary(figures["ours_new_s"]),
         "known_user": summary(figures["ours_known_s"]),
         "parts": {name: summary(values) for name, values in figures["parts_s"].items()},
+        "artists": figures["artists"],
+        "factors": factors,
+        "iterations": iterations,
     }
     reference = {
         "label": "implicit recommend(recalculate_user=True), same factors, 1 BLAS thread",

@@ -114,7 +114,10 @@ SPARK_GATEWAY_ERRORS = ("Py4JNetworkError", "Java gateway process exited", "Py4J
 
 def run_spark_child(arguments: Sequence[str], timeout: float, **env: str) -> ChildRun:
     """``run_child`` for a Spark process: started once more when its JVM gateway failed (the
-    failure is printed, never hidden); any other failure is raised at once."""
+    failure is printed, never hidden); any other failure is raised at once. Native BLAS (the
+    system's OpenBLAS, which Spark's netlib loads) runs one thread per task, as Spark's
+    linear algebra guide advises: Spark already runs a task per core."""
+    env = {"OPENBLAS_NUM_THREADS": "1", **env}
     try:
         return run_child(arguments, timeout, **env)
     except RuntimeError as error:

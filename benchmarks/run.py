@@ -1,14 +1,18 @@
 """What `make bench` runs: every case, ours and the reference in the same run.
 
     python benchmarks/run.py            all cases -> results/latest.json, docs/benchmarks.md
-    python benchmarks/run.py --quick    skips train-scale-full, fewer repetitions and shorter
-                                        load runs -> results/quick.json (the docs are left alone)
-    python benchmarks/run.py --only serve-http,seed-request    a subset, merged into the
-                                        results file (the docs are left alone)
+    python benchmarks/run.py --quick    skips train-scale-full and train-e2e, fewer
+                                        repetitions and shorter load runs
+                                        -> results/quick.json (the docs are left alone)
+    python benchmarks/run.py --only serve-http,seed-request    a subset -> results/only.json
+                                        (merged with earlier --only runs; docs left alone)
     python benchmarks/run.py --render   docs/benchmarks.md again from results/latest.json
     python benchmarks/run.py --quick --publish    quick, but written as latest.json and docs
 
-A case that fails is recorded with its error and the run goes on; the exit status is then 1.
+The docs are only ever written from one whole run (latest.json and latest-meta.json, written
+together): every figure of docs/benchmarks.md, the notes' included, comes from that run's
+JSON, with its load average. A case that fails is recorded with its error and the run goes
+on; the exit status is then 1.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import bench_import
 import case_http
 import case_inprocess
 import case_train
+import case_train_e2e
 import report
 from measure import BENCHMARKS
 
@@ -40,18 +45,17 @@ def cases(quick: bool) -> list[Case]:
         (("train-lastfm2k",), lambda q: [case_train.train_lastfm2k(q)]),
         (
             ("train-scale-tenth",),
-            lambda q: [
-                case_train.train_scale("lastfm360k-tenth", "train-scale-tenth", 2 if q else 3)
-            ],
+            lambda q: [case_train.train_scale("lastfm360k-tenth", "train-scale-tenth", q)],
         ),
     ]
     if not quick:
         out.append(
             (
                 ("train-scale-full",),
-                lambda q: [case_train.train_scale("lastfm360k-full", "train-scale-full", 2)],
+                lambda q: [case_train.train_scale("lastfm360k-full", "train-scale-full", q)],
             )
         )
+        out.append((("train-e2e",), lambda q: [case_train_e2e.train_e2e(q)]))
     out += [
         (
             ("serve-inprocess",),
@@ -79,17 +83,19 @@ def merged(output: Path, found: list[dict]) -> list[dict]:
     return sorted(entries, key=lambda entry: order.index(entry["case"]))
 
 
-def run(quick: bool, only: set[str], publish: bool) -> tuple[list[dict], bool]:
+def run(quick: bool, only: set[str], publish: bool, started: str) -> tuple[list[dict], bool]:
     failed = False
-    output = report.RESULTS / ("quick.json" if quick and not publish else "latest.json")
-    if not only:
+    if only:
+        output = report.RESULTS / "only.json"
+    else:
+        output = report.RESULTS / ("quick.json" if quick and not publish else "latest.json")
         output.unlink(missing_ok=True)
     entries: list[dict] = []
     for names, function in cases(quick):
         if only and not only & set(names):
             continue
         print(f"== {', '.join(names)}", flush=True)
-        start = time.perf_counter()
+        start, load_before = time.perf_counter(), report.load_average()
         try:
             found = function(quick)
         except Exception as error:  # a failed case is reported, the others still run
@@ -99,20 +105,25 @@ def run(quick: bool, only: set[str], publish: bool) -> tuple[list[dict], bool]:
                 for name in names
             ]
         found = [entry for entry in found if not only or entry["case"] in only]
+        load = (load_before, report.load_average())
+        for entry in found:  # which run measured it, and how loaded the machine was
+            entry.update(run=started, load=load, seconds=round(time.perf_counter() - start))
         failed = failed or any("error" in entry["project"] for entry in found)
         print(f"   {time.perf_counter() - start:.0f} s", flush=True)
         for entry in found:
             print(f"   {json.dumps(entry)[:400]}", flush=True)
-        entries = merged(output, found)
+        entries = merged(output, found) if only else [*entries, *found]
         report.write_json(entries, output)
     return entries, failed
 
 
 def render(meta: dict, entries: list[dict]) -> None:
+    """docs/benchmarks.md from one run's entries (refused when they come from several)."""
+    runs = {entry.get("run") for entry in entries}
+    if runs != {meta["started"]}:
+        raise SystemExit(f"the results mix runs {sorted(map(str, runs))}: run the bench again")
     started = report.datetime.fromisoformat(meta["started"])
     run = f"`make bench{'-quick' if meta['mode'] == 'quick' else ''}`, {meta['seconds']} s"
-    if meta.get("note"):  # e.g. which cases were measured again with --only, and why
-        run += f"; {meta['note']}"
     report.write_docs(entries, started, tuple(meta["load"]), run, NOTES.read_text())
 
 
@@ -130,7 +141,7 @@ def main() -> None:
     only = {name for name in options.only.split(",") if name}
     started, load_before = report.now(), report.load_average()
     begin = time.perf_counter()
-    entries, failed = run(options.quick, only, options.publish)
+    entries, failed = run(options.quick, only, options.publish, started.isoformat())
     seconds = time.perf_counter() - begin
     print(f"== all done in {seconds:.0f} s", flush=True)
     if (options.publish or not options.quick) and not only:

@@ -7,6 +7,9 @@ or the database layer's names is fixed here once. Nothing else in ``benchmarks/`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +20,17 @@ from musicrec.datasets import load_lastfm
 from musicrec.db import migrate
 from musicrec.db.models import Artist, Rating, User
 from musicrec.db.session import make_engine, normalise_url, transaction
+from musicrec.engine import spark_als
 from musicrec.engine.als import settings_for, train
 from musicrec.engine.artifacts import ModelStore
-from musicrec.engine.data import IdMap, RatingMatrix
-from musicrec.engine.implicit_als import bm25_stats, confidence_matrix
-from musicrec.engine.mapping import listens_to_ratings
+from musicrec.engine.data import RatingMatrix
+from musicrec.engine.implicit_als import ImplicitALSModel
+from musicrec.engine.mapping import DEFAULT_MAPPING, MAPPINGS, listens_to_ratings
+from musicrec.engine.metrics_batch import K, ranking_metrics, relevant_sets
 from musicrec.engine.model import FactorModel
 from musicrec.engine.ranking import top_n
 from musicrec.engine.settings import ImplicitSettings
+from musicrec.engine.split import dense_index, holdout_split
 from musicrec.services.importing import ImportSummary
 from musicrec.services.importing import import_listening_data as _import_listening_data
 
@@ -62,19 +68,6 @@ def rating_matrix(
     return RatingMatrix.from_arrays(user_ids, item_ids, ratings, catalogue=catalogue)
 
 
-def dense_rating_matrix(
-    user_index: np.ndarray, item_index: np.ndarray, ratings: np.ndarray, shape: tuple[int, int]
-) -> RatingMatrix:
-    """A rating matrix over ids 0..n-1 with distinct pairs (synthetic data), built without
-    ``RatingMatrix.from_arrays``'s checks: its np.unique calls are hash-based in NumPy 2.4 and
-    take minutes at 17.5M pairs, which is set-up, not the training being measured."""
-    matrix = sp.csr_matrix(
-        (ratings.astype(np.float32), (user_index, item_index)), shape=shape, dtype=np.float32
-    )
-    matrix.sort_indices()
-    return RatingMatrix(IdMap(np.arange(shape[0])), IdMap(np.arange(shape[1])), matrix)
-
-
 def import_listening_data(engine: Any, data: Any, *, location: str) -> ImportSummary:
     """The import as ``musicrec import-lastfm`` runs it: one committed transaction."""
     with transaction(engine) as session:
@@ -88,15 +81,97 @@ def params(**overrides: Any) -> ImplicitSettings:
     return settings
 
 
-def train_model(matrix: RatingMatrix, settings: ImplicitSettings) -> FactorModel:
-    """Our whole training: confidence weighting, then implicit ALS."""
-    return train(matrix, settings)
+@contextmanager
+def _solver(use_cg: bool) -> Iterator[None]:
+    """Within: the implicit library's ALS solves exactly (``use_cg=False``) or by conjugate
+    gradient (its default, what the engine trains with). The engine builds the library's
+    estimator itself without naming the solver; the class it builds is swapped for one with
+    the other default, so everything else is the engine's own training."""
+    import implicit.cpu.als as library
+
+    original = library.AlternatingLeastSquares
+    if use_cg:
+        yield
+        return
+
+    class ExactALS(original):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, use_cg=False, **kwargs)
+
+    library.AlternatingLeastSquares = ExactALS  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        library.AlternatingLeastSquares = original  # type: ignore[misc]
 
 
-def training_confidence(matrix: RatingMatrix, settings: ImplicitSettings) -> sp.csr_matrix:
-    """The confidence values our engine trains on (BM25-weighted and scaled by alpha)."""
-    stats = bm25_stats(matrix.matrix, settings.bm25_k1, settings.bm25_b)
-    return confidence_matrix(matrix.matrix, settings.confidence, settings.alpha, stats)
+def train_model(
+    matrix: RatingMatrix, settings: ImplicitSettings, *, use_cg: bool = True
+) -> FactorModel:
+    """Our whole training: confidence weighting, then implicit ALS (``use_cg=False``: the
+    library's exact solver instead of its default conjugate gradient)."""
+    with _solver(use_cg):
+        return train(matrix, settings)
+
+
+def spark_values(matrix: RatingMatrix, settings: ImplicitSettings) -> sp.coo_matrix:
+    """What our Spark trainer (``engine.spark_als``) gives Spark as ratings: C - 1."""
+    return spark_als.implicit_spark_ratings(matrix, settings)[0]
+
+
+def spark_estimator(settings: ImplicitSettings, values: sp.coo_matrix, session: Any) -> Any:
+    """Spark's ALS configured exactly as our Spark trainer configures it."""
+    return spark_als.als_estimator(settings, values, session)
+
+
+def fit_on_spark(matrix: RatingMatrix, settings: ImplicitSettings, session: Any) -> FactorModel:
+    """Our Spark trainer's whole training (``engine.spark_als.fit_on_spark``) in a session."""
+    return spark_als.fit_on_spark(matrix, settings, session=session).model
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """The shared data split as ``musicrec evaluate``'s holdout protocol splits it: the
+    training part as ratings, and each test user's held-out artists."""
+
+    train: RatingMatrix
+    users: np.ndarray
+    relevant: list[set[int]]
+    catalogue_size: int
+
+
+def shared_holdout(folder: Path, seed: int) -> Holdout:
+    """20% of each user's artists held out (users with >= 5), the rest mapped to ratings."""
+    data = load_lastfm(folder)
+    test = holdout_split(data.user_ids, seed=seed)
+    _, user_index = dense_index(data.user_ids[~test])
+    ratings = MAPPINGS[DEFAULT_MAPPING](user_index, data.listens[~test])
+    train_ratings = RatingMatrix.from_arrays(
+        data.user_ids[~test], data.item_ids[~test], ratings, catalogue=data.artist_ids
+    )
+    users, relevant = relevant_sets(data.user_ids[test], data.item_ids[test])
+    return Holdout(train_ratings, users, relevant, int(data.artist_ids.size))
+
+
+def holdout_ndcg(model: FactorModel, holdout: Holdout) -> float:
+    """NDCG@10 of a model trained on ``holdout.train`` over the held-out artists."""
+    ranked = model.recommend_batch(holdout.users, K)
+    return ranking_metrics(ranked, holdout.relevant, holdout.catalogue_size)[f"ndcg@{K}"]
+
+
+def model_from_factors(
+    matrix: RatingMatrix, settings: ImplicitSettings, users: np.ndarray, items: np.ndarray
+) -> FactorModel:
+    """A model of factors trained elsewhere (Spark's), for ``holdout_ndcg``."""
+    return ImplicitALSModel(
+        users=matrix.users,
+        items=matrix.items,
+        user_factors=users,
+        item_factors=items,
+        train=matrix.matrix,
+        settings=settings,
+        kind="implicit-als",
+    )
 
 
 def matrix_shape(matrix: RatingMatrix) -> tuple[int, int, int]:

@@ -209,29 +209,24 @@ def _factor_matrix(frame: Any, rows: int, rank: int) -> np.ndarray:
     return out
 
 
-def _fit_factors(
-    session: Any,
-    coo: sp.coo_matrix,
+def als_estimator(
     settings: ModelSettings,
-    run_dir: Path,
-    checkpoint_interval: int,
-    clock: _Stopwatch,
-) -> tuple[np.ndarray, np.ndarray]:
+    values: sp.coo_matrix,
+    session: Any,
+    checkpoint_interval: int = DEFAULT_CHECKPOINT_INTERVAL,
+) -> Any:
+    """The ``pyspark.ml.recommendation.ALS`` this module fits ``values`` with (columns user,
+    item, rating; see the module docstring for the mapping of the settings): one block of
+    users and one of items per task slot of ``session`` (the benchmarks use it too)."""
     from pyspark.ml.recommendation import ALS
 
     implicit = isinstance(settings, ImplicitSettings)
-    with clock.stage("snapshot"):
-        snapshot = run_dir / "ratings.parquet"
-        _write_triples(coo, snapshot)
-    with clock.stage("load"):
-        frame = session.read.parquet(snapshot.resolve().as_uri())
-        frame.count()
     blocks = max(1, int(session.sparkContext.defaultParallelism))
-    estimator = ALS(
+    return ALS(
         rank=settings.factors,
         maxIter=settings.iterations,
         regParam=(
-            implicit_reg_param(settings.regularization, coo.tocsr())
+            implicit_reg_param(settings.regularization, values.tocsr())
             if implicit
             else settings.regularization
         ),
@@ -245,6 +240,23 @@ def _fit_factors(
         numItemBlocks=blocks,
         checkpointInterval=checkpoint_interval,
     )
+
+
+def _fit_factors(
+    session: Any,
+    coo: sp.coo_matrix,
+    settings: ModelSettings,
+    run_dir: Path,
+    checkpoint_interval: int,
+    clock: _Stopwatch,
+) -> tuple[np.ndarray, np.ndarray]:
+    with clock.stage("snapshot"):
+        snapshot = run_dir / "ratings.parquet"
+        _write_triples(coo, snapshot)
+    with clock.stage("load"):
+        frame = session.read.parquet(snapshot.resolve().as_uri())
+        frame.count()
+    estimator = als_estimator(settings, coo, session, checkpoint_interval)
     with clock.stage("fit"):
         fitted = estimator.fit(frame)
     with clock.stage("collect"):
