@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,12 +118,20 @@ def delete_rating(session: Session, user_id: int, artist_id: int) -> bool:
     return bool(result.rowcount)
 
 
+def _int_table(rows: Sequence[Any], width: int) -> np.ndarray:
+    """Rows of ``width`` integers as an (n, width) array, read as one flat stream: NumPy's
+    ``asarray`` on SQLAlchemy rows looks every value up through the row (22.5 s for 1M rows
+    of three, against 0.16 s)."""
+    flat = itertools.chain.from_iterable(rows)
+    return np.fromiter(flat, dtype=np.int64, count=width * len(rows)).reshape(-1, width)
+
+
 def rating_counts(session: Session) -> tuple[np.ndarray, np.ndarray]:
     """(artist ids, number of trainable ratings of each) over every artist that has some."""
     rows = session.execute(
         trainable_ratings(Rating.artist_id, func.count()).group_by(Rating.artist_id)
     ).all()
-    table = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+    table = _int_table(rows, 2)
     return table[:, 0].copy(), table[:, 1].copy()
 
 
@@ -133,7 +142,7 @@ def all_ratings(session: Session) -> RatingArrays:
             Rating.user_id, Rating.artist_id
         )
     ).all()
-    table = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+    table = _int_table(rows, 3)
     return RatingArrays(
         user_ids=table[:, 0].copy(), artist_ids=table[:, 1].copy(), ratings=table[:, 2].copy()
     )
@@ -151,7 +160,7 @@ def rating_batches(session: Session, batch_size: int = 100_000) -> Iterator[Rati
         .execution_options(yield_per=batch_size)
     )
     for rows in result.partitions():
-        table = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+        table = _int_table(rows, 3)
         yield RatingArrays(
             user_ids=table[:, 0].copy(), artist_ids=table[:, 1].copy(), ratings=table[:, 2].copy()
         )
