@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -182,6 +183,7 @@ def test_implicit_fold_in_is_close_to_trained_user_vectors(blocks_positive: Rati
     assert isinstance(model, ImplicitALSModel)
     # the training's own solve: the new-user settings set to the training's
     model.new_user_rating_power, model.new_user_regularization = 1.0, IMPLICIT.regularization
+    model.new_user_regularization_cap = np.inf
     for u in (0, 7, 33):
         fold = model.fold_in(*_row(blocks_positive, u))
         trained = model.user_factors[u]
@@ -204,7 +206,7 @@ def test_implicit_fold_in_equals_the_librarys_recalculate_user(
 
     model = train(blocks_positive, IMPLICIT)
     assert isinstance(model, ImplicitALSModel)
-    reg = model.new_user_regularization if new_user else IMPLICIT.regularization
+    reg = model.new_user_fold_in_regularization() if new_user else IMPLICIT.regularization
     with threadpool_limits(1, "blas"):
         reference = AlternatingLeastSquares(factors=4, regularization=reg)
     reference.item_factors = model.item_factors.astype(np.float32)
@@ -239,13 +241,33 @@ def test_new_user_fold_in_uses_its_own_settings(blocks_positive: RatingMatrix) -
         cols,
         ratings,
         rating_power=model.new_user_rating_power,
-        regularization=model.new_user_regularization,
+        regularization=model.new_user_fold_in_regularization(),
     )
     training = model.fold_in_indices(cols, ratings)
 
     np.testing.assert_allclose(served.vector, spelled.vector)
     np.testing.assert_allclose(model.fold_in([503, 505, 507], ratings).vector, served.vector)
     assert not np.allclose(served.vector, training.vector)
+
+
+def test_a_new_users_scores_do_not_depend_on_the_item_vectors_scale(
+    blocks_positive: RatingMatrix,
+) -> None:
+    """Short item vectors (a small catalogue, a Spark model's own scale) are not drowned by
+    the new-user regularisation: where its cap binds, scaling every vector alike changes no
+    score (the spark cluster test's model scored every artist ~0 before the cap)."""
+    model = train(blocks_positive, IMPLICIT)
+    assert isinstance(model, ImplicitALSModel)
+    given, ratings = [503, 505, 507], [9.0, 9.0, 9.0]
+    scores = []
+    for scale in (0.01, 0.02):
+        short = copy.copy(model)
+        short.item_factors, short._gram = model.item_factors * scale, None
+        assert short.new_user_fold_in_regularization() < short.new_user_regularization
+        scores.append(short.scores(short.fold_in(given, ratings).vector))
+
+    np.testing.assert_allclose(scores[0], scores[1], rtol=1e-6, atol=1e-9)
+    assert scores[0].max() > 0.1
 
 
 def test_bm25_row_matches_the_librarys_bm25_weight(blocks_mixed: RatingMatrix) -> None:

@@ -41,6 +41,11 @@ DISLIKE_WEIGHT = 0.5
 # keeps 10 ratings from pulling the vector too far.
 NEW_USER_RATING_POWER = 0.0
 NEW_USER_REGULARIZATION = 10.0
+# ... but never firmer than this share of the items' mean squared length summed over the
+# catalogue (the diagonal of Y^T Y): 10 was chosen where that is ~55 (Last.fm, 48 factors), so
+# the cap does not bind there; a small model's short vectors (a dozen artists, a Spark model's
+# own scale) would otherwise be drowned by it and every score would be ~0.
+NEW_USER_REGULARIZATION_CAP = 0.25
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,7 @@ class ImplicitALSModel(FactorModel[ImplicitSettings]):
     dislike_weight: float = DISLIKE_WEIGHT
     new_user_rating_power: float = NEW_USER_RATING_POWER
     new_user_regularization: float = NEW_USER_REGULARIZATION
+    new_user_regularization_cap: float = NEW_USER_REGULARIZATION_CAP
 
     def confidence(self, rated: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         weighting, alpha = self.settings.confidence, self.settings.alpha
@@ -164,8 +170,18 @@ class ImplicitALSModel(FactorModel[ImplicitSettings]):
             ratings,
             disliked,
             rating_power=self.new_user_rating_power,
-            regularization=self.new_user_regularization,
+            regularization=self.new_user_fold_in_regularization(),
         )
+
+    def new_user_fold_in_regularization(self) -> float:
+        """``new_user_regularization``, capped at ``NEW_USER_REGULARIZATION_CAP`` times the
+        mean of diag(Y^T Y), so short item vectors are not drowned (where the cap binds, the
+        scores do not change when every item vector is scaled alike)."""
+        if self._gram is None:
+            y = self.item_factors.astype(np.float64, copy=False)
+            self._gram = y.T @ y
+        scale = float(np.diag(self._gram).mean()) if self._gram.size else 0.0
+        return min(self.new_user_regularization, self.new_user_regularization_cap * scale)
 
     def arrays(self) -> dict[str, np.ndarray]:
         out = super().arrays()
