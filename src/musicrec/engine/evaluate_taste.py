@@ -197,11 +197,16 @@ def fold_in_effect(
 ) -> dict[str, Any]:
     """{"p=.. reg=..": {"ndcg@10", ...}} at discovery 0, for one seed."""
     out: dict[str, Any] = {}
-    for power, reg in grid:
-        with served_with(run.model, Choice(power, reg)) as model:
-            out[_fold_key(power, reg)] = _scored(
-                run, [_picks(model, g, discovery=0.0) for g in run.given]
-            )
+    cap = run.model.new_user_regularization_cap
+    run.model.new_user_regularization_cap = np.inf  # each reg as named (the cap is a guard
+    try:  # for short vectors: on the data the grid chose on, it does not bind at the default)
+        for power, reg in grid:
+            with served_with(run.model, Choice(power, reg)) as model:
+                out[_fold_key(power, reg)] = _scored(
+                    run, [_picks(model, g, discovery=0.0) for g in run.given]
+                )
+    finally:
+        run.model.new_user_regularization_cap = cap
     return out
 
 
