@@ -41,10 +41,10 @@ DISLIKE_WEIGHT = 0.5
 # keeps 10 ratings from pulling the vector too far.
 NEW_USER_RATING_POWER = 0.0
 NEW_USER_REGULARIZATION = 10.0
-# ... but never firmer than the items' mean squared length summed over the catalogue (the mean
-# of diag(Y^T Y)): ~55 on Last.fm (48 factors), where neither 10 nor the evaluated grid (up to
-# 30) is capped; a small model's short vectors (a dozen artists, a Spark model's own scale)
-# would otherwise be drowned by it and every score would be ~0.
+# ... but never firmer than a quarter of the items' mean squared length summed over the
+# catalogue (the mean of diag(Y^T Y)): ~55 on Last.fm (48 factors), so 10 is not capped there
+# (evaluate-taste explores its grid uncapped); a small model's short vectors (a dozen artists,
+# a Spark model's own scale) would otherwise be drowned by it and every score would be ~0.
 NEW_USER_REGULARIZATION_CAP = 0.25
 
 
