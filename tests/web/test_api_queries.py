@@ -53,3 +53,13 @@ def test_similar_count_is_bounded(client: FlaskClient, catalogue: dict[str, int]
         "field": "n",
         "message": "n must be from 1 to 50.",
     }
+
+
+def test_a_query_parameter_no_operation_declares_is_refused(client: FlaskClient) -> None:
+    """The document allows no other query parameter (schemathesis: a request with one was
+    answered 200)."""
+    answer = client.get("/api/v1/artists?q=radio&%C3%9F=null")
+
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["field"] == "ß"
+    assert client.get("/api/v1/artists?q=radio&limit=3").status_code == 200

@@ -86,8 +86,12 @@ def parse_body(model: type[Body]) -> Body:
 def parse_query(model: type[Query]) -> Query:
     """The query string as ``model``, within the bounds it declares; 400 naming a bad parameter.
 
-    Parameters are checked in the model's field order and the first bad one is reported.
+    Parameters are checked in the model's field order and the first bad one is reported; a
+    parameter the model does not declare is refused too (the document allows no other).
     """
+    unknown = sorted(set(request.args) - set(model.model_fields))
+    if unknown:
+        raise ApiError(400, "invalid_input", f"Unknown parameter {unknown[0]!r}.", unknown[0])
     values: dict[str, int | str] = {}
     for name, field in model.model_fields.items():
         raw = request.args.get(name)

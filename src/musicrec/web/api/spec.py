@@ -46,6 +46,11 @@ ERROR_TEXTS = {
     500: "Unexpected server error (never with details)",
     503: "The database (or the job queue) is unavailable",
 }
+# gunicorn refuses a request line over ``limit_request_line`` (8,190 bytes) before the app sees
+# it, with its own HTML page: any operation can answer it.
+REQUEST_LINE_TOO_LONG = (
+    "Request line longer than 8,190 bytes: refused by the server before the app, as an HTML page"
+)
 # Calls that need a session: a Bearer token, or the browser's session cookie (plus CSRF token).
 SIGNED_IN: list[dict[str, list[str]]] = [{"bearer": []}, {"cookie": []}]
 TAGS = {
@@ -149,4 +154,8 @@ def document() -> dict[str, Any]:
     app.url_map.converters["id"] = DatabaseId
     app.register_blueprint(api)
     with app.app_context():
-        return dict(spec.spec)
+        document = dict(spec.spec)
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            operation["responses"].setdefault("414", {"description": REQUEST_LINE_TOO_LONG})
+    return document
