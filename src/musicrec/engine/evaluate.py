@@ -94,7 +94,7 @@ def _scored_rows(user_ids: np.ndarray, scored: np.ndarray | None) -> np.ndarray:
     return np.ones(user_ids.size, dtype=bool) if scored is None else np.isin(user_ids, scored)
 
 
-def _map_rows(mapping: str, user_ids: np.ndarray, listens: np.ndarray) -> np.ndarray:
+def map_rows(mapping: str, user_ids: np.ndarray, listens: np.ndarray) -> np.ndarray:
     """Ratings of these rows by each user's mapping over these rows only."""
     _, user_index = dense_index(user_ids)
     return np.asarray(MAPPINGS[mapping](user_index, listens), dtype=np.float64)
@@ -112,7 +112,7 @@ def holdout(
 ) -> Scores:
     """The holdout protocol for one seed, scored on the users ``scored`` (None: all)."""
     test = holdout_split(data.user_ids, seed=seed) & _scored_rows(data.user_ids, scored)
-    ratings = _map_rows(mapping, data.user_ids[~test], data.listens[~test])
+    ratings = map_rows(mapping, data.user_ids[~test], data.listens[~test])
     train_ratings = RatingMatrix.from_arrays(
         data.user_ids[~test], data.item_ids[~test], ratings, catalogue=data.artist_ids
     )
@@ -154,12 +154,12 @@ def new_users(
     train_ratings = RatingMatrix.from_arrays(
         data.user_ids[split.train],
         data.item_ids[split.train],
-        _map_rows(mapping, data.user_ids[split.train], data.listens[split.train]),
+        map_rows(mapping, data.user_ids[split.train], data.listens[split.train]),
         catalogue=data.artist_ids,
     )
     users, relevant = relevant_sets(data.user_ids[split.test], data.item_ids[split.test])
     given_users, given_items = data.user_ids[split.given], data.item_ids[split.given]
-    given_ratings = _map_rows(mapping, given_users, data.listens[split.given])
+    given_ratings = map_rows(mapping, given_users, data.listens[split.given])
     mine = {int(user): given_users == user for user in users}
     results = {}
     for name, model in _models(train_ratings, _seeded(settings, seed), trainer, only).items():
@@ -391,7 +391,7 @@ def fold_in_curve(
     train_ratings = RatingMatrix.from_arrays(
         data.user_ids[split.train],
         data.item_ids[split.train],
-        _map_rows(mapping, data.user_ids[split.train], data.listens[split.train]),
+        map_rows(mapping, data.user_ids[split.train], data.listens[split.train]),
         catalogue=data.artist_ids,
     )
     models: dict[str, RecommenderModel] = {

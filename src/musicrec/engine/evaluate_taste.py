@@ -47,7 +47,7 @@ from musicrec.engine.als import DEFAULT_KIND, settings_for, train
 from musicrec.engine.data import RatingMatrix
 from musicrec.engine.discovery import DEFAULT_DISCOVERY, DEFAULT_TOLERANCE, THIN_LISTENERS
 from musicrec.engine.ease import EASEModel
-from musicrec.engine.evaluate import NEW_USERS, REPORT_NEW_USERS
+from musicrec.engine.evaluate import NEW_USERS, REPORT_NEW_USERS, map_rows
 from musicrec.engine.implicit_als import (
     DISLIKE_WEIGHT,
     NEW_USER_RATING_POWER,
@@ -55,10 +55,10 @@ from musicrec.engine.implicit_als import (
     ImplicitALSModel,
 )
 from musicrec.engine.knn import ItemKNNModel
-from musicrec.engine.mapping import DEFAULT_MAPPING, MAPPINGS
+from musicrec.engine.mapping import DEFAULT_MAPPING
 from musicrec.engine.metrics_batch import K, ranking_metrics, relevant_sets
 from musicrec.engine.popularity import PopularityModel
-from musicrec.engine.split import dense_index, new_user_split, user_groups
+from musicrec.engine.split import new_user_split, user_groups
 from musicrec.engine.validation import REPORT_SEEDS, SELECTION_SEED, Trainer
 
 DISCOVERY_GRID = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0)
@@ -111,12 +111,6 @@ def _rows(data: ListeningData, mask: np.ndarray) -> ListeningData:
     )
 
 
-def _rated(mapping: str, user_ids: np.ndarray, listens: np.ndarray) -> np.ndarray:
-    """Ratings of these rows by each user's mapping over these rows only."""
-    _, index = dense_index(user_ids)
-    return np.asarray(MAPPINGS[mapping](index, listens), dtype=np.float64)
-
-
 def new_users(
     data: ListeningData,
     seed: int,
@@ -133,14 +127,14 @@ def new_users(
     matrix = RatingMatrix.from_arrays(
         data.user_ids[split.train],
         data.item_ids[split.train],
-        _rated(mapping, data.user_ids[split.train], data.listens[split.train]),
+        map_rows(mapping, data.user_ids[split.train], data.listens[split.train]),
         catalogue=data.artist_ids,
     )
     model = trainer(matrix, replace(settings_for(DEFAULT_KIND), seed=seed))
     assert isinstance(model, ImplicitALSModel), "the new-user settings are implicit ALS's"
     users, relevant = relevant_sets(data.user_ids[split.test], data.item_ids[split.test])
     given_users, given_items = data.user_ids[split.given], data.item_ids[split.given]
-    given_ratings = _rated(mapping, given_users, data.listens[split.given])
+    given_ratings = map_rows(mapping, given_users, data.listens[split.given])
     given = [(given_items[given_users == u], given_ratings[given_users == u]) for u in users]
     return NewUsers(model, matrix, given, relevant, int(data.artist_ids.size))
 

@@ -150,15 +150,20 @@ document.addEventListener("click", async (event) => {
   const artistId = Number(button.dataset.rerate);
   button.disabled = true;
   try {
-    const result = await api("PUT", `/api/v1/me/ratings/${artistId}`, { rating: Number(button.dataset.value) });
-    myRatings.set(artistId, result.rating);
-    setRatedCount(result.rated_count);
-    showRating(artistId, result.rating);
+    await saveRating(artistId, Number(button.dataset.value));
   } catch (error) {
     button.disabled = false;
     if (!error.sessionEnded) alert(error.message);
   }
 });
+
+// Store a rating and show it everywhere on the page (the buttons, the rated count).
+async function saveRating(artistId, value) {
+  const result = await api("PUT", `/api/v1/me/ratings/${artistId}`, { rating: value });
+  myRatings.set(artistId, result.rating);
+  setRatedCount(result.rated_count);
+  showRating(artistId, result.rating);
+}
 
 // Rating: any [data-rate] button and [data-unrate] button on any page.
 document.addEventListener("click", async (event) => {
@@ -168,10 +173,7 @@ document.addEventListener("click", async (event) => {
   const group = button.closest(".rating-control");
   group?.setAttribute("aria-busy", "true");
   try {
-    const result = await api("PUT", `/api/v1/me/ratings/${artistId}`, { rating: Number(button.dataset.value) });
-    myRatings.set(artistId, result.rating);
-    setRatedCount(result.rated_count);
-    showRating(artistId, result.rating);
+    await saveRating(artistId, Number(button.dataset.value));
   } catch (error) {
     if (!error.sessionEnded) alert(error.message);
   } finally {
