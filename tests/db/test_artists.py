@@ -68,9 +68,9 @@ def test_catalogue_version_changes_when_artists_come_and_go(session: Session) ->
     session.execute(delete(Artist).where(Artist.id == first))
     one = artists.catalogue_version(session)
 
-    assert empty == (0, 0, 0)
-    assert two == (second, 2, 0)
-    assert one == (second, 1, 0)
+    assert empty == (0, 0, 0, 0)
+    assert two == (second, 2, 0, 0)
+    assert one == (second, 1, 0, 0)
 
 
 def test_rating_counts_cover_rated_artists_only(session: Session) -> None:

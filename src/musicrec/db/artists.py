@@ -91,18 +91,20 @@ def private_entries(session: Session, viewer: int) -> list[CatalogueEntry]:
     ]
 
 
-def catalogue_version(session: Session) -> tuple[int, int, int]:
-    """(highest id, count, unconfirmed count): changes whenever an artist is added, removed
-    or confirmed."""
+def catalogue_version(session: Session) -> tuple[int, int, int, int]:
+    """(highest id, count, unconfirmed count, renames): changes whenever an artist is added,
+    removed, confirmed or renamed by its listeners' spelling (``db.spellings``). The renames
+    only grow while no artist is removed, so a rename never goes unseen."""
     row = session.execute(
         select(
             func.coalesce(func.max(Artist.id), 0),
             func.count(Artist.id),
             func.count(Artist.id).filter(Artist.confirmed.is_(False)),
+            func.coalesce(func.sum(Artist.renames), 0),
         )
     )
-    highest, count, unconfirmed = row.one()
-    return int(highest), int(count), int(unconfirmed)
+    highest, count, unconfirmed, renames = row.one()
+    return int(highest), int(count), int(unconfirmed), int(renames)
 
 
 def count_added_since(

@@ -37,10 +37,16 @@ MERGE_ARTISTS = """
 INSERT INTO artists (lastfm_id, name, name_key, lastfm_url, created_at)
 SELECT s.lastfm_id, s.name, s.name_key, s.lastfm_url, :now FROM import_artists AS s WHERE true
 ON CONFLICT (lastfm_id) DO UPDATE SET
-    name = excluded.name, name_key = excluded.name_key, lastfm_url = excluded.lastfm_url
-WHERE artists.name <> excluded.name OR artists.name_key <> excluded.name_key
+    name = CASE WHEN artists.renames > 0 AND artists.name_key = excluded.name_key
+        THEN artists.name ELSE excluded.name END,
+    name_key = excluded.name_key, lastfm_url = excluded.lastfm_url
+WHERE (artists.name <> excluded.name AND NOT (
+        artists.renames > 0 AND artists.name_key = excluded.name_key))
+    OR artists.name_key <> excluded.name_key
     OR COALESCE(artists.lastfm_url, '') <> COALESCE(excluded.lastfm_url, '')
 """
+# (An artist its listeners respelled, db.spellings, keeps that spelling while the data's name
+# folds to the same key: importing the data again does not undo "Sigur Rós".)
 
 MERGE_USERS = """
 INSERT INTO users (lastfm_id, username, username_key, created_at)

@@ -107,6 +107,27 @@ class Artist(Base):
     # confirms it; imported artists are confirmed.
     added_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     confirmed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # How often listeners' agreed spelling renamed it (``db.spellings``): the search index's
+    # catalogue version sums it, so a rename rebuilds the index. The database's default only,
+    # so an INSERT names no column that a database migrated to an older revision lacks.
+    renames: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+
+
+class ArtistSpelling(Base):
+    """The spelling a user's Spotify import gave a shared artist (case, accents: the same
+    folded name): one user's proposal renames nothing, enough listeners agreeing do."""
+
+    __tablename__ = "artist_spellings"
+    __table_args__ = (Index("ix_artist_spellings_user_id", "user_id"),)
+
+    artist_id: Mapped[int] = mapped_column(
+        ForeignKey("artists.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    spelling: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Rating(Base):

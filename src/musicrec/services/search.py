@@ -291,8 +291,8 @@ class LayeredIndex:
 class SearchIndexCache:
     """One index per process of the confirmed catalogue, kept in step with it (checked every
     few seconds): artists added since the last check are loaded alone and the confirmed ones
-    layered on; anything else that changed the catalogue (a removal, a confirmation, a large
-    batch) rebuilds the whole index."""
+    layered on; anything else that changed the catalogue (a removal, a confirmation, a rename,
+    a large batch) rebuilds the whole index."""
 
     def __init__(
         self,
@@ -338,15 +338,16 @@ class SearchIndexCache:
         new: tuple[int, ...],
     ) -> LayeredIndex:
         """Layer the new confirmed artists on when additions are all that changed: the version
-        is (highest id, count[, unconfirmed count]) and only grew by exactly what was loaded
-        (unconfirmed ones included, though the shared index leaves them out)."""
+        is (highest id, count[, unconfirmed count[, renames]]) and only grew by exactly what
+        was loaded (unconfirmed ones included, though the shared index leaves them out); a
+        rename (the renames changed) rebuilds."""
         grew = [after - before for before, after in zip(old, new, strict=True)]
         if new[0] > old[0] and grew[1] > 0 and self._load_entries_after is not None:
             added = self._load_entries_after(session, old[0])
             shared = shared_entries(added)
             hidden = len(added) - len(shared)
             fits = len(index.added) + len(shared) <= self._max_layered
-            if len(added) == grew[1] and grew[2:] in ([], [hidden]) and fits:
+            if len(added) == grew[1] and grew[2:] in ([], [hidden], [hidden, 0]) and fits:
                 return index.with_added(shared) if shared else index
         return self._built(session)
 

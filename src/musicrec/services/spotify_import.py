@@ -13,13 +13,15 @@ several signals gets the highest:
 | artist of recently played: 1 / 2-4 / 5+ plays | 4 / 5 / 6      |||
 
 Artists are matched by Spotify id, then by folded name among the artists the user may see
-(several candidates: the most-rated wins); a matched shared artist is rated, never changed. The
-others follow the rules of artists a user adds (``names.name_problem``: printable, bounded
-length; a bad name is skipped, ``refused``) and become the user's private additions, a bounded
-number a day; a listener whose import meets one rates it privately, and ``LISTENERS_TO_CONFIRM``
-listeners (or the operator) make it everyone's. A rating the user set by hand (or imported
-from Last.fm) is never overwritten; importing again changes nothing that did not change on
-Spotify.
+(several candidates: the most-rated wins); a matched shared artist is rated, never changed by
+one import: where Spotify spells its name differently in case or accents only ("Sigur Rós" for
+"Sigur Ros"), the import records that spelling, and ``LISTENERS_TO_CONFIRM`` listeners proposing
+the same one rename it (``db.spellings``). The others follow the rules of artists a user adds
+(``names.name_problem``: printable, bounded length; a bad name is skipped, ``refused``) and
+become the user's private additions, a bounded number a day; a listener whose import meets one
+rates it privately, and ``LISTENERS_TO_CONFIRM`` listeners (or the operator) make it everyone's.
+A rating the user set by hand (or imported from Last.fm) is never overwritten; importing again
+changes nothing that did not change on Spotify.
 A section Spotify fails to give is reported in ``not_imported`` while the rest is kept.
 
 Imported ratings have source "spotify": the user's own, used for their recommendations by
@@ -43,6 +45,7 @@ from sqlalchemy.orm import Session
 from musicrec.config import Settings
 from musicrec.db import artists as artist_rows
 from musicrec.db import ratings as rating_rows
+from musicrec.db import spellings
 from musicrec.db.models import Artist
 from musicrec.db.session import transaction
 from musicrec.db.types import utcnow
@@ -168,9 +171,11 @@ def store_ratings(session: Session, user_id: int, signals: LibrarySignals) -> di
     """Match or add the artists and write the ratings; the counts of what happened.
 
     A match by Spotify id, else by folded name among the artists the user may see, is rated as
-    it is: an import never changes a shared artist (its picture, its Spotify id). Any other
-    artist becomes the user's private addition, at most ``MAX_IMPORTED_ADDITIONS_PER_DAY`` a
-    day (the strongest signals first; the rest ``over_limit``)."""
+    it is: an import never changes a shared artist (its picture, its Spotify id); a spelling of
+    its name that differs in case or accents only is recorded as the user's proposal, applied
+    once ``LISTENERS_TO_CONFIRM`` users propose it. Any other artist becomes the user's private
+    addition, at most ``MAX_IMPORTED_ADDITIONS_PER_DAY`` a day (the strongest signals first;
+    the rest ``over_limit``)."""
     wanted = signal_ratings(signals)
     usable = _usable(signals, wanted)
     counts = {"added": 0, "rated": 0, "kept_manual": 0, "skipped": 0}
@@ -184,6 +189,7 @@ def store_ratings(session: Session, user_id: int, signals: LibrarySignals) -> di
     )
     catalogue_ratings: dict[int, int] = {}
     touched: dict[int, Artist] = {}
+    respelled: dict[int, str] = {}
     for spotify_id in sorted(usable, key=lambda sid: -wanted[sid]):  # stable: strongest first
         found, value = usable[spotify_id], wanted[spotify_id]
         artist = by_id.get(spotify_id) or by_name.get(fold_name(found.name))
@@ -206,6 +212,8 @@ def store_ratings(session: Session, user_id: int, signals: LibrarySignals) -> di
         elif not artist.confirmed and artist.added_by == user_id:  # the user's own addition
             artist.spotify_id = artist.spotify_id or spotify_id
             artist.image_url = artist.image_url or _picture(found.image_url)
+        elif artist.confirmed and _respelled(artist, found.name):
+            respelled[artist.id] = found.name  # a proposal: it renames nothing on its own
         touched[artist.id] = artist
         catalogue_ratings[artist.id] = max(catalogue_ratings.get(artist.id, 0), value)
     session.flush()
@@ -222,7 +230,15 @@ def store_ratings(session: Session, user_id: int, signals: LibrarySignals) -> di
     session.flush()
     private = [artist.id for artist in touched.values() if not artist.confirmed]
     artist_rows.confirm_when_rated_by(session, private, LISTENERS_TO_CONFIRM)
+    spellings.record_proposals(session, user_id, respelled)
+    spellings.apply_agreed(session, respelled, LISTENERS_TO_CONFIRM)
     return counts
+
+
+def _respelled(artist: Artist, name: str) -> bool:
+    """Whether Spotify's (tidied) ``name`` spells the artist differently but only in case,
+    accents or width (the same folded name): another name is never proposed."""
+    return name != artist.name and fold_name(name) == artist.name_key
 
 
 def import_library(
