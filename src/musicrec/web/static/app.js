@@ -396,7 +396,7 @@ function setUpPlaylist() {
     try {
       const data = await api("POST", "/api/v1/me/spotify/playlist");
       const playlist = data.playlist;
-      status.replaceChildren(`Saved ${playlist.tracks} songs: `,
+      status.replaceChildren(`Saved ${formatCount(playlist.tracks)} ${playlist.tracks === 1 ? "song" : "songs"}: `,
         playlist.url ? el("a", { id: "playlist-link", href: playlist.url, rel: "noopener noreferrer", target: "_blank", text: "open the playlist on Spotify" }) : "the playlist is in your Spotify library");
     } catch (error) {
       status.textContent = error.message;
