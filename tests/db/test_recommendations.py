@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from musicrec.db import artists, users
@@ -128,4 +131,48 @@ def test_a_users_history_holds_their_ratings_and_past_recommendations(session: S
     stored.add_recommendations(session, bob, [NewRecommendation(air, 0.5)], "v1")
     history = stored.user_history(session, ada)
     assert (history.rated, history.ratings, history.recommended) == ([muse], [7], {keane})
+    assert history.disliked == set()
     assert stored.user_history(session, bob).rated == []
+
+    from musicrec.db import dislikes
+
+    blur, oasis = _artists(session, "Blur", "Oasis")
+    ratings.set_rating(session, ada, blur, 2)
+    dislikes.add_dislikes(session, ada, [oasis])
+    history = stored.user_history(session, ada)
+    assert sorted(zip(history.rated, history.ratings, strict=True)) == [(muse, 7), (blur, 2)]
+    assert (history.recommended, history.disliked) == ({keane}, {oasis})
+    nobody = stored.user_history(session, _user(session, "cy"))
+    assert (nobody.rated, nobody.ratings, nobody.recommended, nobody.disliked) == (
+        [],
+        [],
+        set(),
+        set(),
+    )
+
+
+def test_a_batch_of_any_size_is_one_statement_of_the_same_text(session: Session) -> None:
+    """One INSERT per batch; on PostgreSQL its text and its 7 parameters are the same for any
+    size (one array per column), so psycopg parses it once (it re-parses statements of over
+    50 parameters every time) and the server prepares it once."""
+    ada = _user(session)
+    many = _artists(session, *(f"Artist {n}" for n in range(25)))
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO RECOMMENDATIONS"):
+            seen.append((statement, parameters))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        stored.add_recommendations(session, ada, [NewRecommendation(a, 1.0) for a in many[:3]], "v")
+        stored.add_recommendations(session, ada, [NewRecommendation(a, 1.0) for a in many[3:]], "v")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    assert len(seen) == 2
+    assert len(stored.recommended_artist_ids(session, ada)) == 25
+    if engine.dialect.name == "postgresql":
+        assert seen[0][0] == seen[1][0]
+        assert len(seen[0][1]) == len(seen[1][1]) == 7

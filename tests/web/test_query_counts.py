@@ -174,7 +174,8 @@ def test_a_recommendation_request_reads_twice_and_writes_once(
     app: Flask, client: FlaskClient, catalogue: dict[str, int], db_engine: Engine
 ) -> None:
     """POST /api/v1/me/recommendations: who is asking, the user's history (ratings, past picks
-    and dislikes in one UNION ALL), one INSERT ... RETURNING; names come from the index."""
+    and dislikes as one row of three lists), one INSERT ... RETURNING; names come from the
+    index."""
     from tests.factories import train_in_transaction
 
     train_in_transaction(db_engine, app.config["MUSICREC_SETTINGS"].model_dir, factors=4)
@@ -189,7 +190,7 @@ def test_a_recommendation_request_reads_twice_and_writes_once(
 
     assert response.status_code == 201 and response.get_json()["recommendations"]
     assert len(seen.statements) == 3, seen.statements
-    assert "UNION ALL" in seen.statements[1] and "INSERT" in seen.statements[2]
+    assert "FROM dislikes" in seen.statements[1] and "INSERT" in seen.statements[2]
     assert seen.commits == 1
 
 

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, select, union_all
+from sqlalchemy import (
+    JSON,
+    Float,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    cast,
+    func,
+    select,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, joinedload
 
 from musicrec.db.dialect import dialect_insert, dialect_name
 from musicrec.db.models import Dislike, Rating, Recommendation
-from musicrec.db.types import utcnow
+from musicrec.db.types import UTCDateTime, utcnow
 
 
 @dataclass(frozen=True)
@@ -41,30 +54,45 @@ class UserHistory:
     disliked: set[int]
 
 
-# Statements on the path of every new batch are built once: a reused statement object keeps
-# its cache key (SQLAlchemy memoises it), so a request only binds its parameters.
-_HISTORY = union_all(
-    select(Rating.artist_id, Rating.rating).where(Rating.user_id == bindparam("user_id")),
-    select(Recommendation.artist_id, literal(0)).where(
-        Recommendation.user_id == bindparam("user_id")
-    ),
-    select(Dislike.artist_id, literal(-1)).where(Dislike.user_id == bindparam("user_id")),
-)
-
-
 def user_history(session: Session, user_id: int) -> UserHistory:
-    """The user's ratings, past recommendations and dislikes, in one round trip (a UNION ALL)."""
-    rows = session.execute(_HISTORY, {"user_id": user_id}).all()
-    history = UserHistory([], [], set(), set())
-    for artist_id, rating in rows:
-        if rating > 0:  # ratings are 1..10; 0 marks a past recommendation, -1 a dislike
-            history.rated.append(artist_id)
-            history.ratings.append(rating)
-        elif rating == 0:
-            history.recommended.add(artist_id)
-        else:
-            history.disliked.add(artist_id)
-    return history
+    """The user's ratings, past recommendations and dislikes, in one round trip: one row of
+    three JSON lists, so a long history costs one value to read, not a row per artist."""
+    row = session.execute(_history_statement(dialect_name(session)), {"user_id": user_id}).one()
+    pairs, recommended, disliked = (value or [] for value in row)
+    return UserHistory(
+        [artist_id for artist_id, _rating in pairs],
+        [rating for _artist_id, rating in pairs],
+        set(recommended),
+        set(disliked),
+    )
+
+
+@cache
+def _history_statement(dialect: str) -> Any:
+    """``user_history``'s SELECT, built once per database kind (a reused statement keeps its
+    cache key): PostgreSQL's json_agg, SQLite's json_group_array (NULL and '[]' for none)."""
+    postgres = dialect == "postgresql"
+    as_list, as_pair = (
+        (func.json_agg, func.json_build_array)
+        if postgres
+        else (func.json_group_array, func.json_array)
+    )
+    user = bindparam("user_id", type_=Integer)
+
+    def listed(value: Any, table: Any) -> Any:
+        aggregate = select(as_list(value)).where(table.c.user_id == user).scalar_subquery()
+        return type_coerce(aggregate, JSON)
+
+    ratings, recommendations, dislikes = (
+        Rating.__table__,
+        Recommendation.__table__,
+        Dislike.__table__,
+    )
+    return select(
+        listed(as_pair(ratings.c.artist_id, ratings.c.rating), ratings),
+        listed(recommendations.c.artist_id, recommendations),
+        listed(dislikes.c.artist_id, dislikes),
+    )
 
 
 def add_recommendations(
@@ -82,6 +110,15 @@ def add_recommendations(
     if not items:
         return set()
     now = created_at or utcnow()
+    if dialect_name(session) == "postgresql":
+        columns = {
+            "artist_ids": [item.artist_id for item in items],
+            "scores": [item.score for item in items],
+            "because": [json.dumps(list(item.because)) for item in items],
+            "positions": [first_position + offset for offset in range(len(items))],
+        }
+        shared = {"user_id": user_id, "model_version": model_version, "created_at": now}
+        return set(session.execute(_store_columns_statement(), columns | shared).scalars())
     rows = [
         {
             "user_id": user_id,
@@ -96,17 +133,52 @@ def add_recommendations(
     ]
     # One statement for all rows (insertmanyvalues), compiled once and cached: the parameters
     # go separately, not into the statement's text.
-    return set(session.execute(_store_statement(dialect_name(session)), rows).scalars())
+    return set(session.execute(_store_statement(), rows).scalars())
 
 
 @cache
-def _store_statement(dialect: str) -> Any:
-    """The INSERT that skips an artist already recommended to the user, built once per
-    database kind (a reused statement keeps its cache key). A Core insert on the table: the
-    ORM's bulk path adds nothing here but time."""
+def _store_statement() -> Any:
+    """SQLite's INSERT that skips an artist already recommended to the user, built once (a
+    reused statement keeps its cache key). A Core insert on the table: the ORM's bulk path
+    adds nothing here but time."""
     table = Recommendation.__table__
     return (
-        dialect_insert(dialect, table)
+        dialect_insert("sqlite", table)
+        .on_conflict_do_nothing(index_elements=["user_id", "artist_id"])
+        .returning(table.c.artist_id)
+    )
+
+
+@cache
+def _store_columns_statement() -> Any:
+    """PostgreSQL's: the batch as one array per column, unnested into rows, so the statement
+    and its 7 parameters are the same for any batch size. (Rows of parameters, 7 per
+    artist, are over psycopg's limit for caching a statement's parsing: every request
+    parsed it again.)"""
+    table = Recommendation.__table__
+    rows = (
+        func.unnest(
+            bindparam("artist_ids", type_=ARRAY(Integer)),
+            bindparam("scores", type_=ARRAY(Float)),
+            bindparam("because", type_=ARRAY(Text)),
+            bindparam("positions", type_=ARRAY(Integer)),
+        )
+        .table_valued("artist_id", "score", "because", "position")
+        .render_derived(name="batch")
+    )
+    chosen = select(
+        bindparam("user_id", type_=Integer),
+        rows.c.artist_id,
+        rows.c.score,
+        bindparam("model_version", type_=String),
+        cast(rows.c.because, JSON),
+        bindparam("created_at", type_=UTCDateTime),
+        rows.c.position,
+    )
+    names = ["user_id", "artist_id", "score", "model_version", "because", "created_at"]
+    return (
+        dialect_insert("postgresql", table)
+        .from_select([*names, "position"], chosen)
         .on_conflict_do_nothing(index_elements=["user_id", "artist_id"])
         .returning(table.c.artist_id)
     )

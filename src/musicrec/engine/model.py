@@ -44,6 +44,14 @@ SettingsT = TypeVar("SettingsT", bound=ModelSettings)
 IterationCallback = Callable[[int, float | None], None]
 
 
+def _array(values: Iterable[float], dtype: type[np.generic]) -> np.ndarray:
+    """``values`` as a 1-d array of ``dtype``: an array as it is (converted if need be), any
+    other iterable read once."""
+    if isinstance(values, np.ndarray):
+        return values.astype(dtype, copy=False)
+    return np.fromiter(values, dtype=dtype)
+
+
 @dataclass(frozen=True)
 class FoldIn:
     """A user's solved vector and what the score decomposition needs."""
@@ -146,8 +154,10 @@ class FactorModel(Generic[SettingsT]):
         return self.users.index(user_id) >= 0
 
     def _banned(self, rated: np.ndarray, exclude: Iterable[int]) -> np.ndarray:
+        """Dense indices never to pick: ``rated`` and the known ones of ``exclude`` (repeats
+        allowed: the selection only masks them)."""
         excluded = self.items.indices(np.fromiter(exclude, dtype=np.int64))
-        return np.union1d(rated, excluded[excluded >= 0]).astype(np.int64)
+        return np.concatenate([rated.astype(np.int64), excluded[excluded >= 0]])
 
     def _package(
         self, best: np.ndarray, scores: np.ndarray, fold: FoldIn | None, explain: int
@@ -193,14 +203,16 @@ class FactorModel(Generic[SettingsT]):
     ) -> FoldIn:
         """Solve a user's vector from (artist id, rating) pairs and the artists they marked
         "not for me"; unknown artists are ignored."""
-        ids = np.fromiter(artist_ids, dtype=np.int64)
-        values = np.fromiter(ratings, dtype=np.float64)
+        ids = _array(artist_ids, np.int64)
+        values = _array(ratings, np.float64)
         if ids.shape != values.shape:
             raise ValueError("artist_ids and ratings must have the same length")
         rated = self.items.indices(ids)
         known = rated >= 0
-        against = self.items.indices(np.fromiter(disliked, dtype=np.int64))
-        against = np.setdiff1d(against[against >= 0], rated[known])
+        against = self.items.indices(_array(disliked, np.int64))
+        against = against[against >= 0]
+        if against.size:  # (most users mark none: no set operation then)
+            against = np.setdiff1d(against, rated[known])
         return self.new_user_fold_in(rated[known], values[known], against if against.size else None)
 
     def recommend_for_ratings(
@@ -223,7 +235,7 @@ class FactorModel(Generic[SettingsT]):
         """
         ids = np.fromiter(artist_ids, dtype=np.int64)
         against = np.fromiter(disliked, dtype=np.int64)
-        exclude = np.union1d(np.fromiter(exclude, dtype=np.int64), against)
+        exclude = np.concatenate([np.fromiter(exclude, dtype=np.int64), against])
         fold = self.fold_in(ids, ratings, against)
         if fold.rated.size == 0 and self.item_bias is None:
             # Nothing known to fold in and no biases: every score would be 0, so rank by

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from flask import Response, jsonify
+from flask import Response
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 from pydantic.json_schema import JsonDict, SkipJsonSchema
 
@@ -188,8 +188,10 @@ class Error(_Answer):
 
 
 def answer(body: BaseModel, status: int = 200) -> tuple[Response, int]:
-    """``body`` as the JSON response with ``status``."""
-    return jsonify(body.model_dump(mode="json")), status
+    """``body`` as the JSON response with ``status``, written by pydantic's own serialiser
+    (one pass in Rust: dumping to Python objects, then Flask's ``json``, took twice), ending
+    with a newline as Flask's ``jsonify`` does."""
+    return Response(body.model_dump_json() + "\n", mimetype="application/json"), status
 
 
 class SpotifyStatus(_Answer):
