@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 
 from musicrec.config import Settings
 from musicrec.db import recommendations as stored
@@ -153,3 +153,32 @@ def test_the_playlist_is_saved_with_spotify_alone(
     saved = save_playlist(db_engine, spotify_alone, user)
 
     assert saved.id and saved.tracks >= 1
+
+
+def test_an_artist_with_no_songs_found_is_not_searched_again_until_stale(
+    db_engine: Engine, spotify_alone: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every page that shows the artist asks for its songs: "none found" is cached too."""
+    searched: list[str] = []
+    search = SpotifyWebApi.search_artist_tracks
+
+    def counted(api: SpotifyWebApi, name: str) -> list[SpotifyTrack]:
+        searched.append(name)
+        return search(api, name)
+
+    monkeypatch.setattr(SpotifyWebApi, "search_artist_tracks", counted)
+    other = _artist(db_engine, "Someone Spotify does not credit")
+    user = _connected_user(db_engine, spotify_alone)
+
+    assert top_songs(db_engine, spotify_alone, other, user) == []
+    assert top_songs(db_engine, spotify_alone, other, user) == []
+    assert len(searched) == 1
+
+    with transaction(db_engine) as session:  # a week later: looked up again
+        session.execute(
+            update(TopSong)
+            .where(TopSong.artist_id == other)
+            .values(fetched_at=utcnow() - timedelta(days=8))
+        )
+    assert top_songs(db_engine, spotify_alone, other, user) == []
+    assert len(searched) == 2

@@ -83,7 +83,8 @@ def top_songs(
         else None
     )
     songs = fresh.get(artist_id)
-    if songs is None or (api is not None and not any(song.spotify_uri for song in songs)):
+    unmatched = bool(api and songs and not any(song.spotify_uri for song in songs))
+    if songs is None or unmatched:  # (none found when last looked: not asked again meanwhile)
         fetched = _fetch(settings, name, spotify_id, api, lastfm)
         if fetched is not None:
             songs = fetched
