@@ -14,13 +14,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from functools import cache
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import pytest
 import requests
-from argon2 import PasswordHasher, Type
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, update
@@ -28,7 +27,7 @@ from werkzeug.test import TestResponse
 
 from musicrec.config import Settings
 from musicrec.db import reset_tokens
-from musicrec.db.models import SpotifyLink, User
+from musicrec.db.models import SpotifyLink
 from musicrec.db.session import transaction
 from musicrec.db.types import utcnow
 from musicrec.services import passwords
@@ -46,10 +45,10 @@ from tests.web.conftest import (
 from tests.web.lock_probes import WRITER_BUDGET_S, open_transactions, timed
 
 UPSTREAM_DELAY_S = 3.0
-# argon2id as the app uses it, at a time cost that takes a couple of seconds here: what a
-# log-in costs on a slow or busy server (the real cost is tens of milliseconds, too short to
-# see a writer wait behind it reliably).
-SLOW_HASHER = PasswordHasher(time_cost=150, memory_cost=19 * 1024, parallelism=1, type=Type.ID)
+# How long a hash or a verification takes once a test arms the hasher: what a log-in costs on a
+# slow or busy server (the real cost is tens of milliseconds, too short to see a writer wait
+# behind it reliably).
+HASH_DELAY_S = 1.5
 NEW_PASSWORD = "another long passphrase"
 
 
@@ -219,45 +218,63 @@ def test_top_songs_hold_no_transaction_while_last_fm_answers(
 # --- passwords -------------------------------------------------------------------------------
 
 
-@cache
-def slow_hash(password: str) -> str:
-    return SLOW_HASHER.hash(password)
+class SlowHasher(PasswordHasher):
+    """The app's argon2id hasher, with its parameters; once ``armed``, each hash and each
+    verification first waits ``HASH_DELAY_S``, asleep, as argon2 itself waits without the GIL:
+    as slow as a costly hash, without spending the test run's CPU on one."""
+
+    armed = False
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        self._wait()
+        return super().hash(password, salt=salt)
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:  # noqa: A002
+        self._wait()
+        return super().verify(hash, password)
+
+    def _wait(self) -> None:
+        if self.armed:
+            time.sleep(HASH_DELAY_S)
 
 
 @pytest.fixture
-def slow_hashing(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    """New hashes cost as much as ``SLOW_HASHER`` (the app's hasher, at a higher cost)."""
-    dummy = slow_hash("not a password")
-    monkeypatch.setattr(passwords, "_hashing", passwords._Hashing(SLOW_HASHER, dummy))
+def slow_hashing(app: Flask, monkeypatch: pytest.MonkeyPatch) -> SlowHasher:
+    """The app hashes with a ``SlowHasher`` of its own hasher's parameters (so no stored hash
+    needs rehashing), not yet armed: signing up and such stay quick."""
+    current = passwords._hashing.hasher
+    hasher = SlowHasher(
+        time_cost=current.time_cost,
+        memory_cost=current.memory_cost,
+        parallelism=current.parallelism,
+        hash_len=current.hash_len,
+        salt_len=current.salt_len,
+        type=current.type,
+    )
+    dummy = hasher.hash("not a password")
+    monkeypatch.setattr(passwords, "_hashing", passwords._Hashing(hasher, dummy))
+    return hasher
 
 
-def user_with_slow_hash(db_engine: Engine, username: str) -> None:
-    """Verifying this user's password takes seconds (argon2 reads the cost from the hash)."""
-    with transaction(db_engine) as session:
-        session.execute(
-            update(User).where(User.username == username).values(password_hash=slow_hash(PASSWORD))
-        )
-
-
-def hashing_in_progress(call: Callable[[], TestResponse]) -> InThread:
-    """Start ``call`` and give it time to reach the hash (the request takes milliseconds
-    before it; the hash takes seconds)."""
+def hashing_in_progress(call: Callable[[], TestResponse], hasher: SlowHasher) -> InThread:
+    """Arm the hasher, start ``call`` and give it time to reach the hash (the request takes
+    milliseconds before it; the hash takes seconds)."""
+    hasher.armed = True
     started = InThread(call)
     time.sleep(0.3)
     return started
 
 
 def test_an_api_log_in_holds_no_lock_while_hashing(
-    app: Flask, db_engine: Engine, catalogue: dict[str, int]
+    app: Flask, db_engine: Engine, catalogue: dict[str, int], slow_hashing: SlowHasher
 ) -> None:
     username = unique_name()
     api_signup(app.test_client(), username)
-    user_with_slow_hash(db_engine, username)
     rate = other_user_rates(app, catalogue)
     body = {"username": username, "password": PASSWORD}
 
     logging_in = hashing_in_progress(
-        lambda: app.test_client().post("/api/v1/auth/token", json=body)
+        lambda: app.test_client().post("/api/v1/auth/token", json=body), slow_hashing
     )
     assert_nothing_held(db_engine, rate, logging_in)
 
@@ -265,43 +282,39 @@ def test_an_api_log_in_holds_no_lock_while_hashing(
 
 
 def test_a_page_log_in_holds_no_lock_while_hashing(
-    app: Flask, db_engine: Engine, catalogue: dict[str, int]
+    app: Flask, db_engine: Engine, catalogue: dict[str, int], slow_hashing: SlowHasher
 ) -> None:
     client = app.test_client()
     username = page_signup(client)
     client.post("/logout", data={"csrf_token": csrf_from(client, "/account")})
-    user_with_slow_hash(db_engine, username)
     rate = other_user_rates(app, catalogue)
 
-    logging_in = hashing_in_progress(lambda: page_login(client, username))
+    logging_in = hashing_in_progress(lambda: page_login(client, username), slow_hashing)
     assert_nothing_held(db_engine, rate, logging_in)
 
     assert logging_in.result().status_code == 302
 
 
-@pytest.mark.usefixtures("slow_hashing")
 def test_a_sign_up_holds_no_lock_while_hashing(
-    app: Flask, db_engine: Engine, catalogue: dict[str, int]
+    app: Flask, db_engine: Engine, catalogue: dict[str, int], slow_hashing: SlowHasher
 ) -> None:
     rate = other_user_rates(app, catalogue)
     name = unique_name()
     body = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
 
     signing_up = hashing_in_progress(
-        lambda: app.test_client().post("/api/v1/auth/signup", json=body)
+        lambda: app.test_client().post("/api/v1/auth/signup", json=body), slow_hashing
     )
     assert_nothing_held(db_engine, rate, signing_up)
 
     assert signing_up.result().status_code == 201
 
 
-@pytest.mark.usefixtures("slow_hashing")
 def test_a_password_change_holds_no_lock_while_hashing(
-    app: Flask, db_engine: Engine, catalogue: dict[str, int]
+    app: Flask, db_engine: Engine, catalogue: dict[str, int], slow_hashing: SlowHasher
 ) -> None:
     client = app.test_client()
     username = page_signup(client)
-    user_with_slow_hash(db_engine, username)
     rate = other_user_rates(app, catalogue)
     form = {
         "current_password": PASSWORD,
@@ -309,16 +322,18 @@ def test_a_password_change_holds_no_lock_while_hashing(
         "csrf_token": csrf_from(client, "/account"),
     }
 
-    changing = hashing_in_progress(lambda: client.post("/account/password", data=form))
+    changing = hashing_in_progress(
+        lambda: client.post("/account/password", data=form), slow_hashing
+    )
     assert_nothing_held(db_engine, rate, changing)
 
     assert changing.result().status_code == 302
+    slow_hashing.armed = False  # (the checks after it need no slow hash)
     assert page_login(app.test_client(), username, NEW_PASSWORD).status_code == 302
 
 
-@pytest.mark.usefixtures("slow_hashing")
 def test_a_password_reset_holds_no_lock_while_hashing(
-    app: Flask, db_engine: Engine, catalogue: dict[str, int]
+    app: Flask, db_engine: Engine, catalogue: dict[str, int], slow_hashing: SlowHasher
 ) -> None:
     user_id = api_signup(app.test_client())[0]
     token = "a-reset-token-for-this-test"
@@ -331,25 +346,27 @@ def test_a_password_reset_holds_no_lock_while_hashing(
         "csrf_token": csrf_from(client, f"/reset-password/{token}"),
     }
 
-    resetting = hashing_in_progress(lambda: client.post(f"/reset-password/{token}", data=form))
+    resetting = hashing_in_progress(
+        lambda: client.post(f"/reset-password/{token}", data=form), slow_hashing
+    )
     assert_nothing_held(db_engine, rate, resetting)
 
     assert resetting.result().status_code == 302
 
 
 def test_deleting_an_account_holds_no_lock_while_hashing(
-    app: Flask, db_engine: Engine, catalogue: dict[str, int]
+    app: Flask, db_engine: Engine, catalogue: dict[str, int], slow_hashing: SlowHasher
 ) -> None:
     client = app.test_client()
     username = page_signup(client)
-    user_with_slow_hash(db_engine, username)
     rate = other_user_rates(app, catalogue)
     form = {"password": PASSWORD, "csrf_token": csrf_from(client, "/account")}
 
-    deleting = hashing_in_progress(lambda: client.post("/account/delete", data=form))
+    deleting = hashing_in_progress(lambda: client.post("/account/delete", data=form), slow_hashing)
     assert_nothing_held(db_engine, rate, deleting)
 
     assert deleting.result().status_code == 302
+    slow_hashing.armed = False
     assert page_login(app.test_client(), username).status_code == 401
 
 
