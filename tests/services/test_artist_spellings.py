@@ -36,22 +36,7 @@ from musicrec.services.spotify_import import (
     store_ratings,
 )
 from tests.integrations.fake_http import FakeSession
-
-
-class _Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> _Clock:
-    """The search index cache's clock, moved by hand."""
-    fake = _Clock(1000.0)
-    monkeypatch.setattr(search.time, "monotonic", fake)
-    return fake
+from tests.services.conftest import SearchClock
 
 
 @pytest.fixture
@@ -141,7 +126,7 @@ def _connected(engine: Engine, settings: Settings, name: str) -> int:
 
 
 def test_three_listeners_spelling_replaces_the_starter_datas_and_search_shows_it(
-    db_engine: Engine, settings: Settings, catalogue: Catalogue, clock: _Clock
+    db_engine: Engine, settings: Settings, catalogue: Catalogue, clock: SearchClock
 ) -> None:
     with transaction(db_engine) as session:
         sigur = _shared(session, "Sigur Ros")
@@ -252,7 +237,7 @@ def test_a_users_own_private_addition_is_unaffected(session: Session, catalogue:
 
 
 def test_additions_alone_are_still_layered_on_and_a_rename_rebuilds(
-    session: Session, catalogue: Catalogue, clock: _Clock
+    session: Session, catalogue: Catalogue, clock: SearchClock
 ) -> None:
     sigur = _shared(session, "Sigur Ros")
     built = catalogue.search_cache.index(session)

@@ -21,6 +21,7 @@ from musicrec.services.search import (
     SearchIndexCache,
     search_words,
 )
+from tests.services.conftest import SearchClock
 
 ENTRIES = [
     Entry(1, "Radiohead", 50),
@@ -161,26 +162,11 @@ class _Catalogue:
         return max((e.id for e in self.entries), default=0), len(self.entries)
 
 
-class _Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> _Clock:
-    fake = _Clock(1000.0)
-    monkeypatch.setattr(search.time, "monotonic", fake)
-    return fake
-
-
 def _cache(catalogue: _Catalogue) -> SearchIndexCache:
     return SearchIndexCache(catalogue.load, catalogue.version, refresh_seconds=2.0)
 
 
-def test_the_cache_builds_once_and_answers_within_the_refresh_window(clock: _Clock) -> None:
+def test_the_cache_builds_once_and_answers_within_the_refresh_window(clock: SearchClock) -> None:
     catalogue = _Catalogue(ENTRIES[:2])
     cache = _cache(catalogue)
 
@@ -193,7 +179,9 @@ def test_the_cache_builds_once_and_answers_within_the_refresh_window(clock: _Clo
     assert (catalogue.loads, catalogue.version_checks) == (1, 1)
 
 
-def test_the_cache_rebuilds_after_the_window_only_if_the_version_changed(clock: _Clock) -> None:
+def test_the_cache_rebuilds_after_the_window_only_if_the_version_changed(
+    clock: SearchClock,
+) -> None:
     catalogue = _Catalogue(ENTRIES[:2])
     cache = _cache(catalogue)
     first = cache.index(None)  # type: ignore[arg-type]
@@ -209,7 +197,7 @@ def test_the_cache_rebuilds_after_the_window_only_if_the_version_changed(clock: 
     assert (catalogue.loads, catalogue.version_checks) == (2, 3)
 
 
-def test_invalidate_makes_the_next_call_check_the_version(clock: _Clock) -> None:
+def test_invalidate_makes_the_next_call_check_the_version(clock: SearchClock) -> None:
     catalogue = _Catalogue(ENTRIES[:2])
     cache = _cache(catalogue)
     cache.index(None)  # type: ignore[arg-type]
@@ -224,7 +212,7 @@ def test_invalidate_makes_the_next_call_check_the_version(clock: _Clock) -> None
     assert (catalogue.loads, catalogue.version_checks) == (2, 3)
 
 
-def test_invalidate_works_whatever_the_monotonic_clock_reads(clock: _Clock) -> None:
+def test_invalidate_works_whatever_the_monotonic_clock_reads(clock: SearchClock) -> None:
     clock.now = 0.5
     catalogue = _Catalogue(ENTRIES[:2])
     cache = _cache(catalogue)
@@ -236,7 +224,7 @@ def test_invalidate_works_whatever_the_monotonic_clock_reads(clock: _Clock) -> N
     assert len(cache.index(None)) == 3  # type: ignore[arg-type]
 
 
-def test_additions_are_layered_on_without_rebuilding_the_whole_index(clock: _Clock) -> None:
+def test_additions_are_layered_on_without_rebuilding_the_whole_index(clock: SearchClock) -> None:
     catalogue = _Catalogue(ENTRIES[:2])
     loaded_after: list[int] = []
 
