@@ -57,6 +57,19 @@ def spotify_on(accounts_url: str, api_url: str) -> SpotifySettings:
     )
 
 
+def spotify_on_fake_api() -> SpotifySettings:
+    """Spotify settings for tests whose Web API is a ``FakeSession`` (no stand-in server): a
+    host that never resolves, a fresh token key."""
+    from cryptography.fernet import Fernet
+
+    return SpotifySettings(
+        client_id="id",
+        client_secret="secret",
+        api_url="https://api.spotify.test/v1/",
+        token_key=Fernet.generate_key().decode(),
+    )
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

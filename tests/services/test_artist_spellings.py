@@ -12,11 +12,10 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
-from musicrec.config import Settings, SpotifySettings
+from musicrec.config import Settings
 from musicrec.db import users
 from musicrec.db.models import Artist, ArtistSpelling
 from musicrec.db.session import transaction
@@ -37,6 +36,7 @@ from musicrec.services.spotify_import import (
 )
 from tests.integrations.fake_http import FakeSession
 from tests.services.conftest import SearchClock
+from tests.spotify_fixtures import spotify_on_fake_api
 
 
 @pytest.fixture
@@ -86,12 +86,7 @@ def _found(catalogue: Catalogue, session: Session, query: str) -> list[str]:
 def settings(settings: Settings) -> Settings:
     return replace(
         settings,
-        spotify=SpotifySettings(
-            client_id="id",
-            client_secret="secret",
-            api_url="https://api.spotify.test/v1/",
-            token_key=Fernet.generate_key().decode(),
-        ),
+        spotify=spotify_on_fake_api(),
     )
 
 

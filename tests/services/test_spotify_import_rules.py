@@ -13,11 +13,10 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
-from musicrec.config import Settings, SpotifySettings
+from musicrec.config import Settings
 from musicrec.db import users
 from musicrec.db.models import Artist, Rating
 from musicrec.db.session import transaction
@@ -37,6 +36,7 @@ from musicrec.services.spotify_import import (
     store_ratings,
 )
 from tests.integrations.fake_http import FakeSession
+from tests.spotify_fixtures import spotify_on_fake_api
 
 LOOK_ALIKE = "Radiohead\u200b"  # a zero-width space after a real artist's name
 BAD_NAMES = [LOOK_ALIKE, "\u202eevil", "bell\x07", "x" * 3000, "Radio\u200dhead"]
@@ -209,12 +209,7 @@ def _library(artists: list[tuple[str, str]]) -> FakeSession:
 def settings(settings: Settings) -> Settings:
     return replace(
         settings,
-        spotify=SpotifySettings(
-            client_id="id",
-            client_secret="secret",
-            api_url="https://api.spotify.test/v1/",
-            token_key=Fernet.generate_key().decode(),
-        ),
+        spotify=spotify_on_fake_api(),
     )
 
 

@@ -8,10 +8,9 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from cryptography.fernet import Fernet
 from sqlalchemy import Engine, func, insert, select
 
-from musicrec.config import Settings, SpotifySettings
+from musicrec.config import Settings
 from musicrec.db.models import Rating, User
 from musicrec.db.session import transaction
 from musicrec.db.types import utcnow
@@ -20,6 +19,7 @@ from musicrec.integrations.spotify.authorization import TokenSet
 from musicrec.services import spotify_connection
 from musicrec.services.spotify_import import import_library
 from tests.integrations.fake_http import FakeSession
+from tests.spotify_fixtures import spotify_on_fake_api
 
 TOP, FOLLOWED, SAVED, PLAYED = 50, 200, 500, 50
 
@@ -77,12 +77,7 @@ def library() -> FakeSession:
 def test_a_typical_library_imports_in_few_requests(settings: Settings, db_engine: Engine) -> None:
     settings = replace(
         settings,
-        spotify=SpotifySettings(
-            client_id="id",
-            client_secret="secret",
-            api_url="https://api.spotify.test/v1/",
-            token_key=Fernet.generate_key().decode(),
-        ),
+        spotify=spotify_on_fake_api(),
     )
     with transaction(db_engine) as session:
         user = session.execute(
