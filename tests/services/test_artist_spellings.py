@@ -9,7 +9,6 @@ catalogue's names show the new spelling after their refresh.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert, select
@@ -34,8 +33,8 @@ from musicrec.services.spotify_import import (
     import_library,
     store_ratings,
 )
-from tests.integrations.fake_http import FakeSession
 from tests.services.conftest import SearchClock
+from tests.services.test_spotify_import_rules import _library
 from tests.spotify_fixtures import spotify_on_fake_api
 
 
@@ -90,26 +89,6 @@ def settings(settings: Settings) -> Settings:
     )
 
 
-def _library(spotify_id: str, name: str) -> FakeSession:
-    """A Spotify library that follows this one artist and has nothing else."""
-    items = [{"id": spotify_id, "name": name, "images": []}]
-
-    def empty(_m: str, _u: str, _k: dict[str, Any]) -> tuple[int, Any]:
-        return 200, {"items": [], "total": 0, "next": None}
-
-    def followed(_m: str, _u: str, _k: dict[str, Any]) -> tuple[int, Any]:
-        return 200, {"artists": {"items": items, "next": None, "cursors": {"after": None}}}
-
-    return FakeSession(
-        {
-            "GET /v1/me/top/artists": empty,
-            "GET /v1/me/following": followed,
-            "GET /v1/me/tracks": empty,
-            "GET /v1/me/player/recently-played": empty,
-        }
-    )
-
-
 def _connected(engine: Engine, settings: Settings, name: str) -> int:
     with transaction(engine) as session:
         user = _user(session, name)
@@ -129,7 +108,7 @@ def test_three_listeners_spelling_replaces_the_starter_datas_and_search_shows_it
     listeners = [_connected(db_engine, settings, f"fan{n}") for n in range(LISTENERS_TO_CONFIRM)]
 
     for number, user in enumerate(listeners, start=1):
-        http = RetryingHttp(session=_library("sp1", "Sigur  Rós "))  # tidied: "Sigur Rós"
+        http = RetryingHttp(session=_library([("sp1", "Sigur  Rós ")]))  # tidied: "Sigur Rós"
         result = import_library(db_engine, settings, user, lambda _p: None, http=http)
         assert result["rated"] == 1 and result["added"] == 0
         with transaction(db_engine) as session:
