@@ -155,6 +155,12 @@ def http_cases(quick: bool) -> list[dict]:
         http_load.settle(server.port)
         search_paced = http_load.fixed_rate(server.port, search, RATE, rate_seconds)
         http_load.settle(server.port)
+        paced_new = http_load.fixed_rate_new_connections(server.port, recommend, RATE, rate_seconds)
+        http_load.settle(server.port)
+        search_paced_new = http_load.fixed_rate_new_connections(
+            server.port, search, RATE, rate_seconds
+        )
+        http_load.settle(server.port)
         profiled = _profile(server, recommend, quick)
         log("load runs and profile done")
         workers = [] if quick else _worker_sweep(server, recommend, search, seconds // 2)
@@ -167,13 +173,23 @@ def http_cases(quick: bool) -> list[dict]:
             "p50_ms": paced["p50_ms"],
             "p99_ms": paced["p99_ms"],
             "errors": sum(
-                run["errors"] for run in (saturated, paced, search_saturated, search_paced)
+                run["errors"]
+                for run in (
+                    saturated,
+                    paced,
+                    paced_new,
+                    search_saturated,
+                    search_paced,
+                    search_paced_new,
+                )
             ),
             "saturated": saturated,
-            "fixed_rate": paced,
+            "fixed_rate": paced,  # 16 keep-alive connections, as wrk2 -R200 -c16
+            "fixed_rate_new_connections": paced_new,  # a new connection for every request
             "search_rps": search_saturated["rps"],
             "search_saturated": search_saturated,
             "search_fixed_rate": search_paced,
+            "search_fixed_rate_new_connections": search_paced_new,
             "profile": profiled,
             "workers": workers,
             "load": load,  # the machine's load average when serve-http started and ended

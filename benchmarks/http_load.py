@@ -3,9 +3,13 @@
 wrk (Debian package) runs closed-loop: 16 connections each send the next request when the
 previous answer arrives, which measures throughput at saturation. Latency under a fixed
 arrival rate needs an open-loop client (wrk2 is not packaged in Debian), so ``fixed_rate``
-issues requests on a schedule (request i at start + i / rate) from asyncio, each on its own
-connection with ``Connection: close``, and measures latency from the scheduled time, so a slow
-server cannot slow the arrivals down and hide its queueing (coordinated omission).
+issues requests on a schedule (request i at start + i / rate) from asyncio, as wrk2 does:
+16 keep-alive connections, request i on connection i mod 16, sent when due or, if that
+connection still waits for its previous answer, as soon as that arrives.
+``fixed_rate_new_connections`` sends each request on a connection of its own
+(``Connection: close``), the harder case of clients that do not keep connections. Both measure
+latency from the scheduled time, so a slow server cannot slow the arrivals down and hide its
+queueing (coordinated omission).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ class Load:
     mode: str
     lines: list[str]
 
-    def request(self, number: int, port: int) -> bytes:
+    def request(self, number: int, port: int, keep_alive: bool = False) -> bytes:
         line = self.lines[number % len(self.lines)]
         if self.mode == "recommend":
             head = (
@@ -43,7 +47,8 @@ class Load:
             )
         else:
             head = f"GET {line} HTTP/1.1"
-        return f"{head}\r\nHost: {HOST}:{port}\r\nConnection: close\r\n\r\n".encode()
+        connection = "keep-alive" if keep_alive else "close"
+        return f"{head}\r\nHost: {HOST}:{port}\r\nConnection: {connection}\r\n\r\n".encode()
 
 
 def wrk(port: int, load: Load, folder: Path, seconds: int, connections: int = 16) -> dict:
@@ -111,14 +116,101 @@ async def _one(port: int, payload: bytes) -> bool:
     return status.startswith(b"2")
 
 
-async def _fixed_rate(port: int, load: Load, rate: float, seconds: float) -> dict:
+async def _read_answer(reader: asyncio.StreamReader) -> tuple[bool, bool]:
+    """Read one HTTP/1.1 answer (Content-Length or chunked body): (2xx, server closes)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in header_lines:
+        name, _sep, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip().lower()
+    if "content-length" in headers:
+        await reader.readexactly(int(headers["content-length"]))
+    elif headers.get("transfer-encoding") == "chunked":
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            await reader.readexactly(size + 2)
+        await reader.readuntil(b"\r\n")
+    ok = status_line.split(" ")[1].startswith("2")
+    return ok, headers.get("connection") == "close"
+
+
+def _summary(
+    rate: float,
+    seconds: float,
+    latencies: list[float],
+    late: list[float],
+    errors: int,
+    **extra: int,
+) -> dict:
+    values = np.asarray(latencies) * 1000
+    return {
+        "rate": rate,
+        "seconds": seconds,
+        "requests": len(latencies),
+        **extra,
+        "p50_ms": float(np.percentile(values, 50)),
+        "p99_ms": float(np.percentile(values, 99)),
+        "max_ms": float(values.max()),
+        # How late the client itself sent: the figures above measure the server only while
+        # this stays small (a busy client would add its own delay to every latency).
+        "client_late_p99_ms": float(np.percentile(np.asarray(late) * 1000, 99)),
+        "errors": errors,
+    }
+
+
+async def _keep_alive_rate(
+    port: int, load: Load, rate: float, seconds: float, connections: int
+) -> dict:
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.1
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    late: list[float] = []  # how long after its due time each request was sent
+    errors = 0
+
+    async def client(first: int) -> None:
+        nonlocal errors
+        stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        for number in range(first, total, connections):
+            due = start + number / rate
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            late.append(loop.time() - due)
+            try:
+                if stream is None:
+                    stream = await asyncio.open_connection(HOST, port)
+                reader, writer = stream
+                writer.write(load.request(number, port, keep_alive=True))
+                ok, closing = await asyncio.wait_for(_read_answer(reader), REQUEST_TIMEOUT_S)
+            except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError):
+                ok, closing = False, True
+            latencies.append(loop.time() - due)
+            errors += not ok
+            if closing and stream is not None:  # the server ends a connection now and then
+                stream[1].close()
+                stream = None
+        if stream is not None:
+            stream[1].close()
+
+    await asyncio.gather(*(client(first) for first in range(connections)))
+    return _summary(rate, seconds, latencies, late, errors, connections=connections)
+
+
+def fixed_rate(port: int, load: Load, rate: float, seconds: float, connections: int = 16) -> dict:
+    """p50 / p99 / max latency (from the scheduled time) and errors at ``rate`` requests a
+    second over ``connections`` keep-alive connections (as wrk2 -R rate -c connections)."""
+    return asyncio.run(_keep_alive_rate(port, load, rate, seconds, connections))
+
+
+async def _new_connections_rate(port: int, load: Load, rate: float, seconds: float) -> dict:
     loop = asyncio.get_running_loop()
     start = loop.time() + 0.1
     latencies: list[float] = []
+    late: list[float] = []
     errors = 0
 
     async def scheduled(number: int, due: float) -> None:
         nonlocal errors
+        late.append(loop.time() - due)
         try:
             ok = await asyncio.wait_for(_one(port, load.request(number, port)), REQUEST_TIMEOUT_S)
         except (OSError, TimeoutError):
@@ -132,20 +224,12 @@ async def _fixed_rate(port: int, load: Load, rate: float, seconds: float) -> dic
         await asyncio.sleep(max(0.0, due - loop.time()))
         tasks.append(asyncio.create_task(scheduled(number, due)))
     await asyncio.gather(*tasks)
-    values = np.asarray(latencies) * 1000
-    return {
-        "rate": rate,
-        "seconds": seconds,
-        "requests": len(latencies),
-        "p50_ms": float(np.percentile(values, 50)),
-        "p99_ms": float(np.percentile(values, 99)),
-        "errors": errors,
-    }
+    return _summary(rate, seconds, latencies, late, errors)
 
 
-def fixed_rate(port: int, load: Load, rate: float, seconds: float) -> dict:
-    """p50 / p99 latency (from the scheduled time) and errors at ``rate`` requests a second."""
-    return asyncio.run(_fixed_rate(port, load, rate, seconds))
+def fixed_rate_new_connections(port: int, load: Load, rate: float, seconds: float) -> dict:
+    """As ``fixed_rate``, but every request on a new connection (``Connection: close``)."""
+    return asyncio.run(_new_connections_rate(port, load, rate, seconds))
 
 
 def sequential(port: int, load: Load, requests: int) -> list[float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -249,6 +250,70 @@ def test_additions_are_layered_on_without_rebuilding_the_whole_index(clock: Sear
     clock.now += 5
     shrunk = cache.index(None)  # type: ignore[arg-type]
     assert catalogue.loads == 2 and len(shrunk) == 2 and shrunk.added == []
+
+
+class _SlowCatalogue(_Catalogue):
+    """A catalogue whose version check waits until ``release`` is set (a busy database)."""
+
+    def __init__(self, entries: list[Entry]) -> None:
+        super().__init__(entries)
+        self.checking, self.release = threading.Event(), threading.Event()
+
+    def version(self, session: object) -> tuple[int, int]:
+        if self.loads:  # the first build answers at once; the later checks are held
+            self.checking.set()
+            assert self.release.wait(10)
+        return super().version(session)
+
+
+def test_while_one_caller_checks_the_catalogue_the_others_search_the_index_they_have(
+    clock: SearchClock,
+) -> None:
+    catalogue = _SlowCatalogue(ENTRIES[:2])
+    cache = _cache(catalogue)
+    first = cache.index(None)  # type: ignore[arg-type]
+    clock.now += 2.0
+    checker = threading.Thread(target=cache.index, args=(None,))
+    checker.start()
+    assert catalogue.checking.wait(10)
+
+    others: list[object] = []
+    reader = threading.Thread(target=lambda: others.extend(cache.index(None) for _ in range(5)))
+    reader.start()
+    reader.join(5)
+    answered_without_waiting = not reader.is_alive()
+
+    catalogue.release.set()
+    checker.join(10)
+    reader.join(10)
+    assert answered_without_waiting
+    assert len(others) == 5 and all(index is first for index in others)
+    assert catalogue.version_checks == 2  # the first build's and the checker's, no queue
+    clock.now += 1.0
+    assert cache.index(None) is first and catalogue.version_checks == 2  # type: ignore[arg-type]
+
+
+def test_callers_wait_for_the_first_index_and_it_is_built_once() -> None:
+    catalogue = _Catalogue(ENTRIES[:2])
+    building, release = threading.Event(), threading.Event()
+
+    def slow_load(session: object) -> list[Entry]:
+        building.set()
+        assert release.wait(10)
+        return catalogue.load(session)
+
+    cache = SearchIndexCache(slow_load, catalogue.version, refresh_seconds=2.0)
+    found: list[object] = []
+    callers = [threading.Thread(target=lambda: found.append(cache.index(None))) for _ in range(3)]
+    for caller in callers:
+        caller.start()
+    assert building.wait(10)
+    release.set()
+    for caller in callers:
+        caller.join(10)
+
+    assert len(found) == 3 and all(index is found[0] for index in found)
+    assert catalogue.loads == 1
 
 
 def test_an_unconfirmed_entry_is_found_by_its_owner_only() -> None:

@@ -28,14 +28,22 @@ class Recomputed(Generic[Value]):
         self._lock = threading.Lock()
 
     def get(self, session: Session) -> Value:
+        """The kept value, recomputed when older than ``max_age``: by one caller at a time,
+        while the others take the value they have (only the first value is waited for)."""
         value = self._value
         if value is not None and self._clock() - self._at < self._max_age:
             return value
-        with self._lock:
+        if value is None:
+            self._lock.acquire()
+        elif not self._lock.acquire(blocking=False):
+            return value  # another caller is recomputing it
+        try:
             if self._value is None or self._clock() - self._at >= self._max_age:
                 self._value = self._compute(session)
                 self._at = self._clock()
             return self._value
+        finally:
+            self._lock.release()
 
     def invalidate(self) -> None:
         self._at = float("-inf")

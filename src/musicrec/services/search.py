@@ -316,19 +316,36 @@ class SearchIndexCache:
         self._checked_at = float("-inf")
 
     def index(self, session: Session) -> LayeredIndex:
-        """The index, first checking (with the caller's session) whether the catalogue changed."""
-        now = time.monotonic()
-        if self._index is not None and now - self._checked_at < self._refresh_seconds:
-            return self._index
-        with self._lock:
+        """The index, first checking (with the caller's session) whether the catalogue changed.
+
+        One caller checks at a time; while it does, the others search the index they have
+        rather than queue behind it (each would then check again, one after another: at
+        saturation a worker's requests all waited 100 to 250 ms every ``refresh_seconds``).
+        Only the first index is waited for."""
+        current = self._index
+        if current is not None and not self._stale():
+            return current
+        if current is None:
+            self._lock.acquire()
+        elif not self._lock.acquire(blocking=False):
+            return current
+        try:
+            if self._index is not None and not self._stale():
+                return self._index  # checked by another caller meanwhile
+            checked_at = time.monotonic()
             version = self._catalogue_version(session)
             if self._index is None or self._version is None:
                 self._index = self._built(session)
             elif version != self._version:
                 self._index = self._updated(session, self._index, self._version, version)
             self._version = version
-            self._checked_at = now
+            self._checked_at = checked_at
             return self._index
+        finally:
+            self._lock.release()
+
+    def _stale(self) -> bool:
+        return time.monotonic() - self._checked_at >= self._refresh_seconds
 
     def _updated(
         self,
