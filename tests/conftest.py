@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,11 +62,27 @@ def _reset_schema(engine: Engine) -> None:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated to the latest revision once per session (per xdist worker)."""
+    path = tmp_path_factory.mktemp("migrated") / "migrated.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()  # the last connection closed: the WAL is checkpointed into the file
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database of each kind: a SQLite file, or the session's PostgreSQL database."""
+    """A database of each kind: a SQLite file of this test's, or the session's PostgreSQL
+    database emptied. Empty, except that a test using ``db_engine`` gets a SQLite file already
+    migrated to the latest revision (a copy of one migrated once per session)."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        path = tmp_path / "test.sqlite3"
+        if "db_engine" in request.fixturenames:
+            shutil.copyfile(request.getfixturevalue("migrated_sqlite_file"), path)
+        yield f"sqlite:///{path}"
         return
     url = request.getfixturevalue("postgres_url")
     engine = make_engine(url)
@@ -76,7 +93,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def db_engine(database_url: str) -> Iterator[Engine]:
-    """An engine on an empty database migrated to the latest revision."""
+    """An engine on a database migrated to the latest revision (nothing left to do for the
+    SQLite copy ``database_url`` made)."""
     engine = make_engine(database_url)
     migrate.upgrade(engine)
     yield engine

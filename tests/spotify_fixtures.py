@@ -119,13 +119,19 @@ def prism_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.wait()
 
 
+STOP_POLL_S = 0.02
+
+
 class _Served:
     """A WSGI app on a free loopback port, in a thread."""
 
     def __init__(self, app: object) -> None:
         self.server = make_server("127.0.0.1", 0, app, threaded=True)  # type: ignore[arg-type]
         self.url = f"http://127.0.0.1:{self.server.server_port}/"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # shutdown() waits for serve_forever's next poll: 0.5 s by default, paid by every test
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": STOP_POLL_S}, daemon=True
+        )
         self.thread.start()
 
     def stop(self) -> None:

@@ -46,7 +46,9 @@ class _Handler(BaseHTTPRequestHandler):
 def server() -> Iterator[int]:
     _Handler.connections, _Handler.answered = set(), 0
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     yield httpd.server_address[1]
     httpd.shutdown()
