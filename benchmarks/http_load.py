@@ -153,7 +153,7 @@ def _summary(
         "max_ms": float(values.max()),
         # How late the client itself sent: the figures above measure the server only while
         # this stays small (a busy client would add its own delay to every latency).
-        "client_late_p99_ms": float(np.percentile(np.asarray(late) * 1000, 99)),
+        "client_late_p99_ms": float(np.percentile(np.asarray(late or [0.0]) * 1000, 99)),
         "errors": errors,
     }
 
@@ -165,7 +165,9 @@ async def _keep_alive_rate(
     start = loop.time() + 0.1
     total = int(rate * seconds)
     latencies: list[float] = []
-    late: list[float] = []  # how long after its due time each request was sent
+    # How late each request was sent when its connection was free by its due time (a
+    # connection still waiting for an answer delays the next request: that is the server's).
+    late: list[float] = []
     errors = 0
 
     async def client(first: int) -> None:
@@ -173,8 +175,10 @@ async def _keep_alive_rate(
         stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         for number in range(first, total, connections):
             due = start + number / rate
+            free = loop.time() <= due
             await asyncio.sleep(max(0.0, due - loop.time()))
-            late.append(loop.time() - due)
+            if free:
+                late.append(loop.time() - due)
             try:
                 if stream is None:
                     stream = await asyncio.open_connection(HOST, port)
