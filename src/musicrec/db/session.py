@@ -32,9 +32,11 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, pool: tuple[int, int] | None = None, **kwargs: Any) -> Engine:
     """An engine with foreign keys enforced and WAL on SQLite; on PostgreSQL, pooled
-    connections are pinged before use when they sat idle (see ``_ping_when_idle``)."""
+    connections are pinged before use when they sat idle (see ``_ping_when_idle``), and
+    ``pool`` (connections kept, more allowed at a peak) sizes the pool (SQLite's connections
+    cost nothing to open; an in-memory one has a single connection)."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         _ensure_sqlite_folder(url)
@@ -44,6 +46,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # migrations and imports are one real transaction each (SQLAlchemy's documented recipe).
         event.listen(engine, "begin", _begin_sqlite_transaction)
         return engine
+    if pool is not None:
+        kwargs |= {"pool_size": pool[0], "max_overflow": pool[1]}
     engine = create_engine(url, **kwargs)
     _ping_when_idle(engine)
     return engine

@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, abort, g, render_template, request
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from musicrec.config import Settings
-from musicrec.db.session import READ_MOSTLY, make_engine, make_session_factory, normalise_url
+from musicrec.db.session import READ_MOSTLY, make_engine, make_session_factory
 from musicrec.services.catalogue import Catalogue
 from musicrec.services.model_loader import web_model_loader
 from musicrec.services.passwords import use_fast_hashing
@@ -39,7 +38,7 @@ class DatabaseId(IntegerConverter):
 
 def init_app(app: Flask, settings: Settings) -> None:
     use_fast_hashing(settings.fast_password_hashing)
-    engine = make_engine(settings.database_url, **_pool_options(settings.database_url))
+    engine = make_engine(settings.database_url, pool=(POOL_SIZE, POOL_OVERFLOW))
     sessions = make_session_factory(engine)
     app.extensions["musicrec.engine"] = engine
     app.extensions["musicrec.sessions"] = sessions
@@ -58,14 +57,6 @@ def init_app(app: Flask, settings: Settings) -> None:
     _register_blueprints(app)
     _register_request_hooks(app)
     _register_error_handlers(app)
-
-
-def _pool_options(url: str) -> dict[str, int]:
-    """The pool's size on PostgreSQL (SQLite's connections cost nothing to open; an in-memory
-    one has a single connection)."""
-    if make_url(normalise_url(url)).get_backend_name() == "sqlite":
-        return {}
-    return {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
 
 
 def _register_blueprints(app: Flask) -> None:
